@@ -1,0 +1,137 @@
+//! The web app: server-rendered dashboards in Vietnamese and the JSON API under `/api/v1`. Only this
+//! crate knows HTTP.
+
+mod api;
+mod pages;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use pbgdpl_engine::Engine;
+use pbgdpl_ingest::{Catalog, Store};
+
+/// Errors of the web app. A 4xx carries the user's Vietnamese message; a 5xx gets generic text and the
+/// cause goes to the log.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Cần đăng nhập (thiếu hoặc sai mã truy cập)")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<pbgdpl_ingest::Error> for AppError {
+    fn from(e: pbgdpl_ingest::Error) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<pbgdpl_engine::Error> for AppError {
+    fn from(e: pbgdpl_engine::Error) -> Self {
+        match e {
+            pbgdpl_engine::Error::Input(m) => AppError::BadRequest(m),
+            e => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::Json(serde_json::json!({"error": "Lỗi hệ thống, vui lòng thử lại sau"})),
+                )
+                    .into_response();
+            }
+        };
+        (
+            status,
+            axum::Json(serde_json::json!({"error": self.to_string()})),
+        )
+            .into_response()
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Arc<Catalog>,
+    pub store_dir: PathBuf,
+}
+
+impl AppState {
+    pub fn new(catalog: Arc<Catalog>, store_dir: PathBuf) -> Result<AppState, AppError> {
+        Store::open(&store_dir)?; // create it, and fail now rather than on the first request
+        Ok(AppState { catalog, store_dir })
+    }
+
+    pub(crate) fn store(&self) -> Result<Store, AppError> {
+        Ok(Store::open(&self.store_dir)?)
+    }
+
+    /// An engine over the store as it is now.
+    pub(crate) fn engine(&self) -> Result<Engine, AppError> {
+        let store = self.store()?;
+        let values = pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values()?)?;
+        let returns = pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None)?)?;
+        Ok(Engine::new(self.catalog.clone(), values, returns)?)
+    }
+
+    /// The most recent period that has any stored return, else the current half-year.
+    pub(crate) fn default_period(&self) -> Result<String, AppError> {
+        let store = self.store()?;
+        let mut periods: Vec<pbgdpl_ingest::catalog::Period> = store
+            .returns(None)?
+            .iter()
+            .filter_map(|r| pbgdpl_ingest::catalog::Period::parse(&r.period))
+            .collect();
+        periods.sort_by_key(|p| (p.year, p.kind));
+        Ok(periods
+            .last()
+            .map(|p| p.code())
+            .unwrap_or_else(|| format!("{}S1", chrono_year())))
+    }
+}
+
+fn chrono_year() -> i32 {
+    // Days since the epoch is enough to know the year without a date dependency here.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    1970 + (secs / 31_556_952) as i32
+}
+
+/// The whole app.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api::routes())
+        .with_state(state)
+}
+
+/// Serves the app on a bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,109 @@
+//! Stored values and returns as Arrow record batches: the engine's input.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::Result;
+use crate::model::Value;
+use crate::store::{ReturnRecord, StoredValue};
+
+/// Schema of the long-form values table: one row per reported cell of the latest version of a return.
+pub fn values_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("unit", DataType::Utf8, false),
+        Field::new("form", DataType::Utf8, false),
+        Field::new("period", DataType::Utf8, false),
+        Field::new("row_code", DataType::Utf8, false),
+        Field::new("col", DataType::Int32, false),
+        Field::new("num", DataType::Int64, true),
+        Field::new("txt", DataType::Utf8, true),
+        Field::new("version", DataType::Int64, false),
+    ]))
+}
+
+pub fn values_batch(values: &[StoredValue]) -> Result<RecordBatch> {
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            values.iter().map(|v| v.unit.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            values.iter().map(|v| v.form.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            values.iter().map(|v| v.period.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            values.iter().map(|v| v.row.as_str()),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            values.iter().map(|v| v.column as i32),
+        )),
+        Arc::new(Int64Array::from_iter(
+            values.iter().map(|v| v.value.as_i64()),
+        )),
+        Arc::new(StringArray::from_iter(values.iter().map(
+            |v| match &v.value {
+                Value::Text(t) => Some(t.as_str()),
+                Value::Int(_) => None,
+            },
+        ))),
+        Arc::new(Int64Array::from_iter_values(
+            values.iter().map(|v| v.version),
+        )),
+    ];
+    Ok(RecordBatch::try_new(values_schema(), cols)?)
+}
+
+/// Schema of the returns table: one row per stored version.
+pub fn returns_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("unit", DataType::Utf8, false),
+        Field::new("form", DataType::Utf8, false),
+        Field::new("period", DataType::Utf8, false),
+        Field::new("version", DataType::Int64, false),
+        Field::new("received_at", DataType::Utf8, false),
+        Field::new("source", DataType::Utf8, false),
+        // The receipt date in Vietnam (UTC+7, no daylight saving): deadlines are local dates.
+        Field::new("received_date", DataType::Utf8, false),
+    ]))
+}
+
+pub fn returns_batch(returns: &[ReturnRecord]) -> Result<RecordBatch> {
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            returns.iter().map(|r| r.unit.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            returns.iter().map(|r| r.form.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            returns.iter().map(|r| r.period.as_str()),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            returns.iter().map(|r| r.version),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            returns.iter().map(|r| r.received_at.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            returns.iter().map(|r| r.source.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            returns.iter().map(|r| local_date(&r.received_at)),
+        )),
+    ];
+    Ok(RecordBatch::try_new(returns_schema(), cols)?)
+}
+
+/// The Vietnamese calendar date (UTC+7) of an RFC 3339 instant.
+pub fn local_date(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(7))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.get(..10).unwrap_or_default().to_owned())
+}

@@ -1,0 +1,393 @@
+//! The catalog: units, periods, forms, indicators and plans, loaded from data files an administrator
+//! edits (one file per form, indicator and plan). Loading checks everything and reports every mistake
+//! with its file and line, not just the first.
+
+mod form;
+mod indicator;
+mod period;
+mod plan;
+mod units;
+
+pub use form::{ColumnDef, ColumnType, Form, FormRule, RowDef, normalize_row_code};
+pub use indicator::{Due, Indicator, IndicatorKind, Term};
+pub use period::{Period, PeriodCalendar, PeriodKind, PeriodKindDef, SenderLevel};
+pub use plan::{Phase, Plan, Target, Task, TaskDue};
+pub use units::{Area, Unit, UnitKind, Units};
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::{Error, Result, io_err};
+
+/// A catalog mistake, with the file and line it is on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogIssue {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for CatalogIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+pub(crate) fn format_issues(issues: &[CatalogIssue]) -> String {
+    issues
+        .iter()
+        .map(|i| format!("  {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The catalog's files as text, by path relative to the catalog folder. The bundled catalog is compiled
+/// into the binary; `--catalog DIR` reads a folder. Parsing never touches the file system.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSource {
+    pub files: BTreeMap<String, String>,
+}
+
+impl CatalogSource {
+    /// Reads `catalog.toml`, `periods.toml`, the unit list and every `forms/`, `indicators/` and `plans/`
+    /// file of a catalog folder.
+    pub fn from_dir(dir: &Path) -> Result<CatalogSource> {
+        let mut files = BTreeMap::new();
+        for name in ["catalog.toml", "periods.toml"] {
+            let path = dir.join(name);
+            files.insert(
+                name.to_owned(),
+                std::fs::read_to_string(&path).map_err(io_err(path))?,
+            );
+        }
+        let head: CatalogFile = toml::from_str(&files["catalog.toml"]).unwrap_or_default();
+        let units_name = head.units.file.clone();
+        let path = dir.join(&units_name);
+        files.insert(
+            units_name,
+            std::fs::read_to_string(&path).map_err(io_err(path))?,
+        );
+        for sub in ["forms", "indicators", "plans"] {
+            let sub_dir = dir.join(sub);
+            let entries = std::fs::read_dir(&sub_dir).map_err(io_err(&sub_dir))?;
+            for entry in entries {
+                let path = entry.map_err(io_err(&sub_dir))?.path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let name = format!(
+                        "{sub}/{}",
+                        path.file_name().unwrap_or_default().to_string_lossy()
+                    );
+                    files.insert(name, std::fs::read_to_string(&path).map_err(io_err(&path))?);
+                }
+            }
+        }
+        Ok(CatalogSource { files })
+    }
+
+    /// Replaces the unit list (`--units FILE.csv`), keeping everything else.
+    pub fn with_units(mut self, name: &str, csv_text: String) -> CatalogSource {
+        self.files.insert(format!("@units:{name}"), csv_text);
+        self
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    province: ProvinceInfo,
+    #[serde(default)]
+    units: UnitsSettings,
+}
+
+/// The province the catalog describes.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProvinceInfo {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub short_name: String,
+    #[serde(default)]
+    pub receiver: String,
+    #[serde(default)]
+    pub place: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitsSettings {
+    #[serde(default = "default_units_file")]
+    file: String,
+    #[serde(default)]
+    special_zone_area: Option<String>,
+}
+
+impl Default for UnitsSettings {
+    fn default() -> Self {
+        UnitsSettings {
+            file: default_units_file(),
+            special_zone_area: None,
+        }
+    }
+}
+
+fn default_units_file() -> String {
+    "units.csv".to_owned()
+}
+
+/// Everything the engine needs to know about the domain, checked and cross-referenced.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub province: ProvinceInfo,
+    pub units: Units,
+    pub periods: PeriodCalendar,
+    pub forms: Vec<Form>,
+    pub indicators: Vec<Indicator>,
+    pub plans: Vec<Plan>,
+}
+
+/// Collects issues while a catalog is being loaded.
+#[derive(Default)]
+pub(crate) struct Issues(pub(crate) Vec<CatalogIssue>);
+
+impl Issues {
+    pub(crate) fn push(&mut self, file: &str, line: Option<usize>, message: impl Into<String>) {
+        self.0.push(CatalogIssue {
+            file: file.to_owned(),
+            line,
+            message: message.into(),
+        });
+    }
+}
+
+/// The 1-based line of a byte offset in a text.
+pub(crate) fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    issues: &mut Issues,
+) -> Option<T> {
+    match toml::from_str(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let line = e.span().map(|s| line_at(text, s.start));
+            issues.push(file, line, e.message().trim().to_owned());
+            None
+        }
+    }
+}
+
+impl Catalog {
+    /// Reads a catalog folder (`--catalog DIR`).
+    pub fn load_dir(dir: &Path) -> Result<Catalog> {
+        Catalog::from_source(&CatalogSource::from_dir(dir)?)
+    }
+
+    /// Parses and checks a catalog. Every mistake found is reported, with its file and line.
+    pub fn from_source(src: &CatalogSource) -> Result<Catalog> {
+        let mut issues = Issues::default();
+        let head_text = src
+            .files
+            .get("catalog.toml")
+            .map(String::as_str)
+            .unwrap_or("");
+        let head: Option<CatalogFile> = parse_toml("catalog.toml", head_text, &mut issues);
+        let head = head.unwrap_or_default();
+        let special_zone_area = match head.units.special_zone_area.as_deref() {
+            None | Some("") => None,
+            Some(s) => match Area::parse(s) {
+                Some(a) => Some(a),
+                None => {
+                    issues.push(
+                        "catalog.toml",
+                        None,
+                        format!("units.special_zone_area `{s}` is not urban|rural|mixed"),
+                    );
+                    None
+                }
+            },
+        };
+        let (units_file, units_text) =
+            match src.files.iter().find(|(k, _)| k.starts_with("@units:")) {
+                Some((k, v)) => (k.trim_start_matches("@units:").to_owned(), v.clone()),
+                None => (
+                    head.units.file.clone(),
+                    src.files.get(&head.units.file).cloned().unwrap_or_else(|| {
+                        issues.push(
+                            "catalog.toml",
+                            None,
+                            format!("unit list `{}` not found", head.units.file),
+                        );
+                        String::new()
+                    }),
+                ),
+            };
+        let units = Units::parse(&units_file, &units_text, special_zone_area, &mut issues);
+        if units.root().is_none() && !units.is_empty() {
+            issues.push(
+                &units_file,
+                None,
+                "the unit list has no unit of kind `province`",
+            );
+        }
+        let mut province = head.province.clone();
+        if let Some(root) = units.root()
+            && root.code != province.code
+        {
+            province.code = root.code.clone();
+            province.name = root.name.clone();
+            province.short_name = root.name.clone();
+        }
+        let periods = match src.files.get("periods.toml") {
+            Some(text) => PeriodCalendar::parse("periods.toml", text, &mut issues),
+            None => {
+                issues.push("periods.toml", None, "missing");
+                PeriodCalendar::default()
+            }
+        };
+        let mut plans = Vec::new();
+        for (name, text) in src.files.range("plans/".to_owned()..) {
+            if !name.starts_with("plans/") {
+                break;
+            }
+            if let Some(plan) = Plan::parse(name, text, &units, &mut issues) {
+                plans.push(plan);
+            }
+        }
+        if plans.iter().filter(|p| p.in_force).count() > 1 {
+            issues.push("plans/", None, "more than one plan says `in_force = true`");
+        }
+        let mut forms = Vec::new();
+        for (name, text) in src.files.range("forms/".to_owned()..) {
+            if !name.starts_with("forms/") {
+                break;
+            }
+            if let Some(form) = Form::parse(name, text, &periods, &mut issues) {
+                forms.push(form);
+            }
+        }
+        // Forms whose rows are the tasks of the plan in force (F03).
+        if let Some(plan) = plans.iter().find(|p| p.in_force) {
+            for form in forms.iter_mut().filter(|f| f.rows_from_plan) {
+                form.rows = plan
+                    .tasks
+                    .iter()
+                    .map(|t| RowDef {
+                        code: t.code.clone(),
+                        label: t.title.clone(),
+                        unit: String::new(),
+                        columns: form.columns.iter().map(|c| c.number).collect(),
+                        flow: false,
+                        territorial_only: false,
+                    })
+                    .collect();
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &forms {
+            if !seen.insert(f.id.clone()) {
+                issues.push(
+                    &format!("forms/{}.toml", f.id),
+                    None,
+                    format!("form `{}` is defined twice", f.id),
+                );
+            }
+        }
+        let mut indicators = Vec::new();
+        for (name, text) in src.files.range("indicators/".to_owned()..) {
+            if !name.starts_with("indicators/") {
+                break;
+            }
+            if let Some(ind) = Indicator::parse(name, text, &forms, &mut issues) {
+                indicators.push(ind);
+            }
+        }
+        indicators.sort_by_key(|i| indicator_order(&i.code));
+        for plan in &plans {
+            for t in &plan.targets {
+                if !indicators.iter().any(|i| i.code == t.indicator) {
+                    issues.push(
+                        &plan.file,
+                        t.line,
+                        format!("target for unknown indicator `{}`", t.indicator),
+                    );
+                }
+            }
+        }
+        if !issues.0.is_empty() {
+            return Err(Error::Catalog(issues.0));
+        }
+        Ok(Catalog {
+            province,
+            units,
+            periods,
+            forms,
+            indicators,
+            plans,
+        })
+    }
+
+    pub fn form(&self, id: &str) -> Option<&Form> {
+        self.forms.iter().find(|f| f.id == id)
+    }
+
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.code == code)
+    }
+
+    /// The plan whose tasks are the rows of form F03 and whose targets apply.
+    pub fn plan_in_force(&self) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.in_force)
+    }
+
+    /// The target of an indicator for the phase that contains `year`, with that phase.
+    pub fn target(&self, indicator: &str, year: i32) -> Option<(&Phase, &Target)> {
+        let plan = self.plan_in_force()?;
+        let phase = plan
+            .phases
+            .iter()
+            .find(|p| p.from <= year && year <= p.to)?;
+        let target = plan
+            .targets
+            .iter()
+            .find(|t| t.indicator == indicator && t.phase == phase.id)?;
+        Some((phase, target))
+    }
+
+    /// Forms a unit must send for a period: F01/F02 from every territorial unit and department, forms
+    /// filled from the plan only from the units that lead one of its tasks.
+    pub fn forms_due(&self, unit: &Unit, period: &Period) -> Vec<&Form> {
+        let date = period.end(&self.periods);
+        if !unit.valid_on(date) {
+            return Vec::new();
+        }
+        self.forms
+            .iter()
+            .filter(|f| f.periods.contains(&period.kind) && f.filed_by.contains(&unit.kind))
+            .filter(|f| {
+                !f.rows_from_plan
+                    || self
+                        .plan_in_force()
+                        .is_some_and(|p| p.tasks.iter().any(|t| t.leads.contains(&unit.code)))
+            })
+            .collect()
+    }
+}
+
+/// Indicators in the order the spec lists them: CDS, HĐ, NV, BC, then anything else.
+fn indicator_order(code: &str) -> (usize, String) {
+    let group = ["CDS-", "HĐ-", "NV-", "BC-"]
+        .iter()
+        .position(|p| code.starts_with(p))
+        .unwrap_or(9);
+    (group, code.to_owned())
+}

@@ -1,0 +1,304 @@
+//! Reporting periods (`2026S1`, `2026P`, `2026`) and the calendar that gives their dates and deadlines.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::{Issues, UnitKind, parse_toml};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeriodKind {
+    /// 6 tháng (01/01–30/06).
+    Semiannual,
+    /// Năm, sơ bộ: the year with actual figures to 31/10, the rest estimated.
+    Preliminary,
+    /// Năm, chính thức.
+    Official,
+}
+
+impl PeriodKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            PeriodKind::Semiannual => "semiannual",
+            PeriodKind::Preliminary => "preliminary",
+            PeriodKind::Official => "official",
+        }
+    }
+    fn from_id(s: &str) -> Option<PeriodKind> {
+        Some(match s {
+            "semiannual" => PeriodKind::Semiannual,
+            "preliminary" => PeriodKind::Preliminary,
+            "official" => PeriodKind::Official,
+            _ => return None,
+        })
+    }
+    pub fn is_annual(self) -> bool {
+        self != PeriodKind::Semiannual
+    }
+}
+
+/// One reporting period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Period {
+    pub year: i32,
+    pub kind: PeriodKind,
+}
+
+impl Period {
+    /// Parses a period code: `2026S1`, `2026P` or `2026`.
+    pub fn parse(code: &str) -> Option<Period> {
+        let code = code.trim();
+        let (year, kind) = if let Some(y) = code.strip_suffix("S1") {
+            (y, PeriodKind::Semiannual)
+        } else if let Some(y) = code.strip_suffix('P') {
+            (y, PeriodKind::Preliminary)
+        } else {
+            (code, PeriodKind::Official)
+        };
+        if year.len() != 4 || !year.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let year: i32 = year.parse().ok()?;
+        (1990..=2100)
+            .contains(&year)
+            .then_some(Period { year, kind })
+    }
+
+    pub fn code(&self) -> String {
+        self.to_string()
+    }
+
+    pub fn start(&self, cal: &PeriodCalendar) -> NaiveDate {
+        cal.def(self.kind)
+            .map(|d| d.date_in(self.year, &d.start))
+            .unwrap_or_else(|| ymd(self.year, 1, 1))
+    }
+
+    pub fn end(&self, cal: &PeriodCalendar) -> NaiveDate {
+        let fallback = match self.kind {
+            PeriodKind::Semiannual => ymd(self.year, 6, 30),
+            _ => ymd(self.year, 12, 31),
+        };
+        cal.def(self.kind)
+            .map(|d| d.date_in(self.year, &d.end))
+            .unwrap_or(fallback)
+    }
+
+    /// The deadline for a sender level; departments have the communes' unless the calendar says otherwise.
+    pub fn deadline(&self, cal: &PeriodCalendar, level: SenderLevel) -> Option<NaiveDate> {
+        let def = cal.def(self.kind)?;
+        let md = def.deadlines.get(level.id()).or_else(|| {
+            (level == SenderLevel::Department)
+                .then(|| def.deadlines.get("commune"))
+                .flatten()
+        })?;
+        Some(def.date_in(self.year + def.deadline_year_offset, md))
+    }
+
+    /// Vietnamese label, as printed on forms: "6 tháng đầu năm 2026", "Năm 2026 (sơ bộ)".
+    pub fn label(&self) -> String {
+        match self.kind {
+            PeriodKind::Semiannual => format!("6 tháng đầu năm {}", self.year),
+            PeriodKind::Preliminary => format!("Năm {} (sơ bộ)", self.year),
+            PeriodKind::Official => format!("Năm {} (chính thức)", self.year),
+        }
+    }
+
+    /// The same kind of period a year earlier (for the `jump` check and year-on-year comparisons).
+    pub fn previous_year(&self) -> Period {
+        Period {
+            year: self.year - 1,
+            kind: self.kind,
+        }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            PeriodKind::Semiannual => write!(f, "{}S1", self.year),
+            PeriodKind::Preliminary => write!(f, "{}P", self.year),
+            PeriodKind::Official => write!(f, "{}", self.year),
+        }
+    }
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+/// Who sends a return, for deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderLevel {
+    Commune,
+    Department,
+    Province,
+}
+
+impl SenderLevel {
+    pub fn of(kind: UnitKind) -> SenderLevel {
+        match kind {
+            UnitKind::Department => SenderLevel::Department,
+            UnitKind::Province => SenderLevel::Province,
+            _ => SenderLevel::Commune,
+        }
+    }
+    fn id(self) -> &'static str {
+        match self {
+            SenderLevel::Commune => "commune",
+            SenderLevel::Department => "department",
+            SenderLevel::Province => "province",
+        }
+    }
+}
+
+/// One kind of period as the calendar file defines it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodKindDef {
+    pub id: String,
+    pub suffix: String,
+    pub name: String,
+    pub start: String,
+    pub end: String,
+    #[serde(default)]
+    pub deadline_year_offset: i32,
+    #[serde(default)]
+    pub deadlines: BTreeMap<String, String>,
+    #[serde(skip)]
+    kind: Option<PeriodKind>,
+}
+
+impl PeriodKindDef {
+    fn date_in(&self, year: i32, md: &str) -> NaiveDate {
+        parse_md(md)
+            .and_then(|(m, d)| NaiveDate::from_ymd_opt(year, m, d))
+            .unwrap_or_else(|| ymd(year, 12, 31))
+    }
+}
+
+fn parse_md(s: &str) -> Option<(u32, u32)> {
+    let (m, d) = s.split_once('-')?;
+    let (m, d) = (m.parse().ok()?, d.parse().ok()?);
+    NaiveDate::from_ymd_opt(2024, m, d).map(|_| (m, d))
+}
+
+/// The statistical calendar (`periods.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct PeriodCalendar {
+    pub kinds: Vec<PeriodKindDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    kinds: Vec<PeriodKindDef>,
+}
+
+impl PeriodCalendar {
+    pub(crate) fn parse(file: &str, text: &str, issues: &mut Issues) -> PeriodCalendar {
+        let Some(cal) = parse_toml::<CalendarFile>(file, text, issues) else {
+            return PeriodCalendar::default();
+        };
+        let mut kinds = Vec::new();
+        for mut def in cal.kinds {
+            let line = text
+                .find(&format!("\"{}\"", def.id))
+                .map(|o| super::line_at(text, o));
+            let Some(kind) = PeriodKind::from_id(&def.id) else {
+                issues.push(
+                    file,
+                    line,
+                    format!(
+                        "period kind `{}` is not semiannual|preliminary|official",
+                        def.id
+                    ),
+                );
+                continue;
+            };
+            for (what, md) in [("start", &def.start), ("end", &def.end)]
+                .into_iter()
+                .chain(def.deadlines.iter().map(|(k, v)| (k.as_str(), v)))
+            {
+                if parse_md(md).is_none() {
+                    issues.push(
+                        file,
+                        line,
+                        format!("{}: {what} `{md}` is not a MM-DD date", def.id),
+                    );
+                }
+            }
+            for level in def.deadlines.keys() {
+                if !["commune", "department", "province"].contains(&level.as_str()) {
+                    issues.push(
+                        file,
+                        line,
+                        format!(
+                            "{}: deadline level `{level}` is not commune|department|province",
+                            def.id
+                        ),
+                    );
+                }
+            }
+            def.kind = Some(kind);
+            kinds.push(def);
+        }
+        PeriodCalendar { kinds }
+    }
+
+    pub fn def(&self, kind: PeriodKind) -> Option<&PeriodKindDef> {
+        self.kinds.iter().find(|d| d.kind == Some(kind))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_codes_round_trip() {
+        for code in ["2026S1", "2026P", "2026", "2019"] {
+            assert_eq!(
+                Period::parse(code).map(|p| p.to_string()).as_deref(),
+                Some(code)
+            );
+        }
+        for bad in ["26S1", "2026S2", "abcd", "2026-S1", ""] {
+            assert_eq!(Period::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn deadlines_follow_the_calendar() {
+        let text = r#"
+[[kinds]]
+id = "official"
+suffix = ""
+name = "Năm"
+start = "01-01"
+end = "12-31"
+deadline_year_offset = 1
+deadlines = { commune = "01-20", province = "02-20" }
+"#;
+        let mut issues = Issues::default();
+        let cal = PeriodCalendar::parse("periods.toml", text, &mut issues);
+        assert!(issues.0.is_empty(), "{:?}", issues.0);
+        let p = Period::parse("2026").unwrap();
+        assert_eq!(
+            p.deadline(&cal, SenderLevel::Commune),
+            NaiveDate::from_ymd_opt(2027, 1, 20)
+        );
+        // Departments fall back to the communes' deadline.
+        assert_eq!(
+            p.deadline(&cal, SenderLevel::Department),
+            NaiveDate::from_ymd_opt(2027, 1, 20)
+        );
+        assert_eq!(
+            p.deadline(&cal, SenderLevel::Province),
+            NaiveDate::from_ymd_opt(2027, 2, 20)
+        );
+        assert_eq!(p.end(&cal), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+    }
+}

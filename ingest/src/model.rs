@@ -1,0 +1,210 @@
+//! The shapes a return takes between reading and storing: drafts, values and the issues found in them.
+
+use serde::{Deserialize, Serialize};
+
+/// One value of a return cell. Counts are integers; F03 cells are text (statuses, dates, free text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Int(i64),
+    Text(String),
+}
+
+impl Value {
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(v) => Some(*v),
+            Value::Text(_) => None,
+        }
+    }
+    /// The canonical text stored for the value (numbers without grouping).
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::Int(v) => v.to_string(),
+            Value::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// One filled cell of a return, with where it came from in the sheet (if it came from a sheet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellValue {
+    pub row: String,
+    pub column: u32,
+    pub value: Value,
+    /// A1 address in the source sheet; `None` for values that came through the API.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cell: Option<String>,
+}
+
+/// A return as read from a sheet or a JSON body, before validation: form, unit and period may still be
+/// unknown when the sheet did not say them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReturnDraft {
+    pub file: Option<String>,
+    pub sheet: Option<String>,
+    pub form: Option<String>,
+    pub unit: Option<String>,
+    pub period: Option<String>,
+    pub values: Vec<CellValue>,
+    /// A1 addresses of the labels that named unit and period, for error messages.
+    #[serde(skip)]
+    pub unit_cell: Option<String>,
+    #[serde(skip)]
+    pub period_cell: Option<String>,
+    /// A1 address of each row code cell, by row id (for `duplicate_row`, `missing_row`).
+    #[serde(skip)]
+    pub row_cells: Vec<(String, String)>,
+}
+
+/// Whether an issue blocks the return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// The rule ids of `forms.md`: the contract scripts rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Negative,
+    Fraction,
+    NotANumber,
+    ErrorCell,
+    TotalMismatch,
+    PartExceedsWhole,
+    DuplicateRow,
+    UnknownRow,
+    MissingRow,
+    UnknownForm,
+    UnknownUnit,
+    UnknownPeriod,
+    FuturePeriod,
+    PeriodMismatch,
+    UnitMismatch,
+    PeriodLocked,
+    InvalidStatus,
+    InvalidDate,
+    NotAWorkbook,
+    CorruptFile,
+    TooLarge,
+    Jump,
+}
+
+impl Rule {
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::Negative => "negative",
+            Rule::Fraction => "fraction",
+            Rule::NotANumber => "not_a_number",
+            Rule::ErrorCell => "error_cell",
+            Rule::TotalMismatch => "total_mismatch",
+            Rule::PartExceedsWhole => "part_exceeds_whole",
+            Rule::DuplicateRow => "duplicate_row",
+            Rule::UnknownRow => "unknown_row",
+            Rule::MissingRow => "missing_row",
+            Rule::UnknownForm => "unknown_form",
+            Rule::UnknownUnit => "unknown_unit",
+            Rule::UnknownPeriod => "unknown_period",
+            Rule::FuturePeriod => "future_period",
+            Rule::PeriodMismatch => "period_mismatch",
+            Rule::UnitMismatch => "unit_mismatch",
+            Rule::PeriodLocked => "period_locked",
+            Rule::InvalidStatus => "invalid_status",
+            Rule::InvalidDate => "invalid_date",
+            Rule::NotAWorkbook => "not_a_workbook",
+            Rule::CorruptFile => "corrupt_file",
+            Rule::TooLarge => "too_large",
+            Rule::Jump => "jump",
+        }
+    }
+}
+
+/// A validation finding, in the shape of `ingest --json` (`interfaces.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    pub rule: Rule,
+    #[serde(skip)]
+    pub severity: Option<Severity>,
+    pub sheet: Option<String>,
+    pub cell: Option<String>,
+    pub row: Option<String>,
+    pub column: Option<u32>,
+    pub expected: Option<String>,
+    pub found: Option<String>,
+    pub message: String,
+}
+
+impl Issue {
+    /// A blocking issue.
+    pub fn error(rule: Rule, message: impl Into<String>) -> Issue {
+        Issue {
+            rule,
+            severity: Some(Severity::Error),
+            sheet: None,
+            cell: None,
+            row: None,
+            column: None,
+            expected: None,
+            found: None,
+            message: message.into(),
+        }
+    }
+    pub fn warning(rule: Rule, message: impl Into<String>) -> Issue {
+        Issue {
+            severity: Some(Severity::Warning),
+            ..Issue::error(rule, message)
+        }
+    }
+    pub fn at(mut self, sheet: Option<&str>, cell: Option<&str>) -> Issue {
+        self.sheet = sheet.map(str::to_owned);
+        self.cell = cell.map(str::to_owned);
+        self
+    }
+    pub fn cell_of(mut self, row: &str, column: u32) -> Issue {
+        self.row = Some(row.to_owned());
+        self.column = Some(column);
+        self
+    }
+    pub fn expected(mut self, expected: impl Into<String>, found: impl Into<String>) -> Issue {
+        self.expected = Some(expected.into());
+        self.found = Some(found.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity != Some(Severity::Warning)
+    }
+}
+
+/// A1 address of a zero-based (row, column) position.
+pub fn a1(row: u32, col: u32) -> String {
+    let mut letters = Vec::new();
+    let mut c = col + 1;
+    while c > 0 {
+        let rem = (c - 1) % 26;
+        letters.push(b'A' + rem as u8);
+        c = (c - 1) / 26;
+    }
+    letters.reverse();
+    format!(
+        "{}{}",
+        String::from_utf8(letters).unwrap_or_default(),
+        row + 1
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a1_addresses() {
+        assert_eq!(a1(0, 0), "A1");
+        assert_eq!(a1(11, 3), "D12");
+        assert_eq!(a1(0, 25), "Z1");
+        assert_eq!(a1(0, 26), "AA1");
+        assert_eq!(a1(1_048_575, 16_383), "XFD1048576");
+    }
+}

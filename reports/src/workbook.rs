@@ -1,0 +1,447 @@
+//! The Ministry report workbook: the forms aggregated for the province in the return layout, the
+//! indicators against their targets, and reporting completeness.
+
+use std::collections::BTreeMap;
+
+use pbgdpl_engine::IndicatorValue;
+use pbgdpl_ingest::catalog::{Catalog, Period, SenderLevel};
+use pbgdpl_ingest::model::Value;
+use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
+
+use crate::{Result, neutralise};
+
+/// Everything the report is made of, already computed.
+pub struct ReportInput<'a> {
+    pub catalog: &'a Catalog,
+    pub period: &'a Period,
+    /// The unit the report is for (the province by default).
+    pub unit: &'a str,
+    pub indicators: &'a [IndicatorValue],
+    /// Latest values of the period, every unit.
+    pub values: &'a [StoredValue],
+    /// Stored versions of the period's returns.
+    pub returns: &'a [ReturnRecord],
+}
+
+struct Styles {
+    title: Format,
+    bold: Format,
+    head: Format,
+    cell: Format,
+    number: Format,
+    decimal: Format,
+    late: Format,
+}
+
+fn styles() -> Styles {
+    let b = |f: Format| {
+        f.set_border(FormatBorder::Thin)
+            .set_font_name("Times New Roman")
+            .set_font_size(12)
+    };
+    Styles {
+        title: Format::new()
+            .set_bold()
+            .set_font_name("Times New Roman")
+            .set_font_size(14)
+            .set_align(FormatAlign::Center)
+            .set_text_wrap(),
+        bold: Format::new()
+            .set_bold()
+            .set_font_name("Times New Roman")
+            .set_font_size(12),
+        head: b(Format::new()
+            .set_bold()
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_text_wrap()
+            .set_background_color(Color::RGB(0xDDEBF7))),
+        cell: b(Format::new()
+            .set_text_wrap()
+            .set_align(FormatAlign::VerticalCenter)),
+        number: b(Format::new().set_num_format("#,##0")),
+        decimal: b(Format::new().set_num_format("#,##0.00")),
+        late: b(Format::new().set_background_color(Color::RGB(0xFCE4D6))),
+    }
+}
+
+/// Writes the report workbook and returns its bytes.
+pub fn report_workbook(input: &ReportInput<'_>) -> Result<Vec<u8>> {
+    let mut wb = Workbook::new();
+    let st = styles();
+    let under: std::collections::HashSet<&str> = input
+        .catalog
+        .units
+        .subtree(input.unit)
+        .iter()
+        .map(|u| u.code.as_str())
+        .collect();
+    let values: Vec<&StoredValue> = input
+        .values
+        .iter()
+        .filter(|v| under.contains(v.unit.as_str()))
+        .collect();
+    for form in input.catalog.forms.iter().filter(|f| f.is_numeric()) {
+        let ws = wb.add_worksheet();
+        ws.set_name(&form.sheet)?;
+        write_form_totals(ws, &st, input, form, &values)?;
+    }
+    if let Some(form) = input.catalog.forms.iter().find(|f| f.rows_from_plan) {
+        let ws = wb.add_worksheet();
+        ws.set_name(&form.sheet)?;
+        write_tasks(ws, &st, input, form, &values)?;
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("Chỉ tiêu")?;
+    write_indicators(ws, &st, input)?;
+    let ws = wb.add_worksheet();
+    ws.set_name("Tình hình nộp báo cáo")?;
+    write_completeness(ws, &st, input)?;
+    Ok(wb.save_to_buffer()?)
+}
+
+fn unit_name(input: &ReportInput<'_>) -> String {
+    input
+        .catalog
+        .units
+        .get(input.unit)
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| input.unit.to_owned())
+}
+
+fn title_block(
+    ws: &mut Worksheet,
+    st: &Styles,
+    input: &ReportInput<'_>,
+    code: &str,
+    title: &str,
+    last_col: u16,
+) -> Result<()> {
+    ws.write_string_with_format(0, 0, code, &st.bold)?;
+    ws.write_string_with_format(
+        1,
+        0,
+        format!("Đơn vị báo cáo: {}", input.catalog.province.receiver),
+        &st.bold,
+    )?;
+    ws.write_string_with_format(
+        2,
+        0,
+        "Đơn vị nhận báo cáo: Ủy ban nhân dân tỉnh; Bộ Tư pháp",
+        &st.bold,
+    )?;
+    ws.merge_range(3, 0, 3, last_col, title, &st.title)?;
+    ws.set_row_height(3, 36)?;
+    ws.merge_range(
+        4,
+        0,
+        4,
+        last_col,
+        &format!(
+            "{} — Kỳ báo cáo: {}",
+            unit_name(input),
+            input.period.label()
+        ),
+        &st.bold,
+    )?;
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+fn write_form_totals(
+    ws: &mut Worksheet,
+    st: &Styles,
+    input: &ReportInput<'_>,
+    form: &pbgdpl_ingest::catalog::Form,
+    values: &[&StoredValue],
+) -> Result<()> {
+    let last = 2 + form.columns.len() as u16;
+    title_block(
+        ws,
+        st,
+        input,
+        &format!("Biểu số {} (tổng hợp)", form.code),
+        &form.title,
+        last,
+    )?;
+    let h = 6;
+    for (c, t) in ["Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
+        ws.write_string_with_format(h, c as u16, *t, &st.head)?;
+        ws.write_string_with_format(h + 1, c as u16, ["(A)", "(B)", "(C)"][c], &st.head)?;
+    }
+    for (i, col) in form.columns.iter().enumerate() {
+        ws.write_string_with_format(h, 3 + i as u16, &col.label, &st.head)?;
+        ws.write_string_with_format(h + 1, 3 + i as u16, format!("({})", col.number), &st.head)?;
+    }
+    let mut sums: BTreeMap<(&str, u32), i64> = BTreeMap::new();
+    for v in values.iter().filter(|v| v.form == form.id) {
+        if let Value::Int(n) = v.value {
+            *sums.entry((v.row.as_str(), v.column)).or_default() += n;
+        }
+    }
+    for (i, row) in form.rows.iter().enumerate() {
+        let r = h + 2 + i as u32;
+        ws.write_string_with_format(r, 0, &row.code, &st.cell)?;
+        ws.write_string_with_format(r, 1, &row.label, &st.cell)?;
+        ws.write_string_with_format(r, 2, &row.unit, &st.cell)?;
+        for (j, col) in form.columns.iter().enumerate() {
+            let c = 3 + j as u16;
+            match sums.get(&(row.code.as_str(), col.number)) {
+                Some(n) if row.columns.contains(&col.number) => {
+                    ws.write_number_with_format(r, c, *n as f64, &st.number)?
+                }
+                _ => ws.write_blank(r, c, &st.cell)?,
+            };
+        }
+    }
+    ws.set_column_width(0, 8)?;
+    ws.set_column_width(1, 60)?;
+    ws.set_column_width(2, 11)?;
+    for j in 0..form.columns.len() as u16 {
+        ws.set_column_width(3 + j, 16)?;
+    }
+    ws.set_freeze_panes(h + 2, 3)?;
+    ws.set_repeat_rows(h, h + 1)?;
+    Ok(())
+}
+
+fn write_tasks(
+    ws: &mut Worksheet,
+    st: &Styles,
+    input: &ReportInput<'_>,
+    form: &pbgdpl_ingest::catalog::Form,
+    values: &[&StoredValue],
+) -> Result<()> {
+    title_block(
+        ws,
+        st,
+        input,
+        &format!("Biểu số {} (tổng hợp)", form.code),
+        &form.title,
+        7,
+    )?;
+    let h = 6;
+    let heads = [
+        "Mã số",
+        "Nhiệm vụ",
+        "Hạn",
+        "Cơ quan chủ trì",
+        "Tình trạng",
+        "Ngày hoàn thành",
+        "Kết quả, sản phẩm",
+        "Khó khăn, vướng mắc",
+    ];
+    for (c, t) in heads.iter().enumerate() {
+        ws.write_string_with_format(h, c as u16, *t, &st.head)?;
+    }
+    let Some(plan) = input.catalog.plan_in_force() else {
+        return Ok(());
+    };
+    let end = input.period.end(&input.catalog.periods);
+    let mut r = h + 1;
+    for task in &plan.tasks {
+        let due = match &task.due {
+            pbgdpl_ingest::catalog::TaskDue::Date(d) => d.format("%d/%m/%Y").to_string(),
+            pbgdpl_ingest::catalog::TaskDue::Yearly { .. } => "Hằng năm".into(),
+            pbgdpl_ingest::catalog::TaskDue::Ongoing => "Thường xuyên".into(),
+        };
+        for lead in task
+            .leads
+            .iter()
+            .filter(|l| values.iter().any(|v| &v.unit == *l) || task.leads.len() <= 3)
+        {
+            let cell = |col: u32| {
+                values
+                    .iter()
+                    .find(|v| {
+                        v.form == form.id
+                            && &v.unit == lead
+                            && v.row == task.code
+                            && v.column == col
+                    })
+                    .map(|v| v.value.to_text())
+            };
+            let status = cell(1).unwrap_or_else(|| "Chưa báo cáo".into());
+            let overdue = matches!(task.due, pbgdpl_ingest::catalog::TaskDue::Date(d) if d <= end)
+                && status != "Đã hoàn thành";
+            let f = if overdue { &st.late } else { &st.cell };
+            let lead_name = input
+                .catalog
+                .units
+                .get(lead)
+                .map(|u| u.name.clone())
+                .unwrap_or_else(|| lead.clone());
+            let date = cell(2)
+                .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+                .map(|d| d.format("%d/%m/%Y").to_string())
+                .unwrap_or_default();
+            for (c, text) in [
+                task.code.clone(),
+                task.title.clone(),
+                due.clone(),
+                lead_name,
+                status,
+                date,
+                cell(3).unwrap_or_default(),
+                cell(4).unwrap_or_default(),
+            ]
+            .iter()
+            .enumerate()
+            {
+                ws.write_string_with_format(r, c as u16, neutralise(text), f)?;
+            }
+            r += 1;
+        }
+    }
+    for (c, w) in [8.0, 50.0, 12.0, 28.0, 16.0, 14.0, 36.0, 36.0]
+        .iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    ws.set_freeze_panes(h + 1, 2)?;
+    Ok(())
+}
+
+fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) -> Result<()> {
+    title_block(
+        ws,
+        st,
+        input,
+        "Chỉ tiêu Đề án",
+        "KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU SO VỚI MỤC TIÊU",
+        8,
+    )?;
+    let h = 6;
+    let heads = [
+        "Mã",
+        "Chỉ tiêu",
+        "Giá trị",
+        "Đơn vị",
+        "Mục tiêu",
+        "Đánh giá",
+        "Chênh lệch (điểm %)",
+        "Tỷ lệ đơn vị báo cáo",
+        "Nguồn mục tiêu",
+    ];
+    for (c, t) in heads.iter().enumerate() {
+        ws.write_string_with_format(h, c as u16, *t, &st.head)?;
+    }
+    for (r, v) in (h + 1..).zip(input.indicators.iter().filter(|v| v.unit == input.unit)) {
+        ws.write_string_with_format(r, 0, &v.indicator, &st.cell)?;
+        ws.write_string_with_format(r, 1, &v.name, &st.cell)?;
+        match v.value {
+            Some(x) => ws.write_number_with_format(r, 2, x, &st.decimal)?,
+            None => ws.write_string_with_format(r, 2, "Chưa có số liệu", &st.cell)?,
+        };
+        ws.write_string_with_format(r, 3, &v.measure, &st.cell)?;
+        match v.target {
+            Some(t) => ws.write_number_with_format(r, 4, t, &st.decimal)?,
+            None => ws.write_blank(r, 4, &st.cell)?,
+        };
+        ws.write_string_with_format(r, 5, v.status.map(|s| s.label()).unwrap_or(""), &st.cell)?;
+        match v.gap {
+            Some(g) => ws.write_number_with_format(r, 6, g, &st.decimal)?,
+            None => ws.write_blank(r, 6, &st.cell)?,
+        };
+        match v.coverage {
+            Some(c) => ws.write_number_with_format(r, 7, c * 100.0, &st.decimal)?,
+            None => ws.write_blank(r, 7, &st.cell)?,
+        };
+        ws.write_string_with_format(r, 8, v.target_source.as_deref().unwrap_or(""), &st.cell)?;
+    }
+    for (c, w) in [8.0, 60.0, 12.0, 8.0, 10.0, 10.0, 12.0, 12.0, 24.0]
+        .iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    Ok(())
+}
+
+fn write_completeness(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) -> Result<()> {
+    title_block(
+        ws,
+        st,
+        input,
+        "Tình hình nộp báo cáo",
+        "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ",
+        6,
+    )?;
+    let h = 6;
+    for (c, t) in [
+        "Mã đơn vị",
+        "Đơn vị",
+        "Biểu",
+        "Hạn gửi",
+        "Ngày nhận",
+        "Phiên bản",
+        "Tình trạng",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(h, c as u16, *t, &st.head)?;
+    }
+    let cat = input.catalog;
+    let mut r = h + 1;
+    for u in cat.units.subtree(input.unit) {
+        for f in cat.forms_due(u, input.period) {
+            let versions: Vec<&ReturnRecord> = input
+                .returns
+                .iter()
+                .filter(|x| x.unit == u.code && x.form == f.id)
+                .collect();
+            let deadline = input.period.deadline(&cat.periods, SenderLevel::of(u.kind));
+            let first = versions
+                .first()
+                .map(|x| pbgdpl_ingest::arrow_tables::local_date(&x.received_at));
+            let late = match (&first, deadline) {
+                (Some(d), Some(dl)) => d.as_str() > dl.format("%Y-%m-%d").to_string().as_str(),
+                _ => false,
+            };
+            let status = match (&first, late) {
+                (None, _) => "Chưa gửi",
+                (Some(_), true) => "Gửi muộn",
+                (Some(_), false) => "Đúng hạn",
+            };
+            let fmt = if first.is_none() || late {
+                &st.late
+            } else {
+                &st.cell
+            };
+            ws.write_string_with_format(r, 0, &u.code, fmt)?;
+            ws.write_string_with_format(r, 1, &u.name, fmt)?;
+            ws.write_string_with_format(r, 2, &f.id, fmt)?;
+            ws.write_string_with_format(
+                r,
+                3,
+                deadline
+                    .map(|d| d.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default(),
+                fmt,
+            )?;
+            let shown = first
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .map(|d| d.format("%d/%m/%Y").to_string())
+                .unwrap_or_default();
+            ws.write_string_with_format(r, 4, shown, fmt)?;
+            match versions.last() {
+                Some(v) => ws.write_number_with_format(r, 5, v.version as f64, fmt)?,
+                None => ws.write_blank(r, 5, fmt)?,
+            };
+            ws.write_string_with_format(r, 6, status, fmt)?;
+            r += 1;
+        }
+    }
+    for (c, w) in [10.0, 36.0, 8.0, 12.0, 12.0, 10.0, 12.0].iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    ws.set_freeze_panes(h + 1, 2)?;
+    ws.autofilter(h, 0, r.saturating_sub(1).max(h), 6)?;
+    Ok(())
+}

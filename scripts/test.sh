@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command of the README (and of CI): lints, then every test of the workspace on a debug build.
+# Installs the system packages the tests need when they are missing (Debian).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pbgdpl-target}"
+
+need=()
+for pkg in $(cat scripts/test-packages.txt 2>/dev/null | grep -v '^#' || true); do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing test packages: ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace

@@ -1,0 +1,667 @@
+//! Commands of `interfaces.md`: demo, ingest, export, indicators, template, report, serve, user.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use pbgdpl_engine::{Engine, IndicatorValue, PeriodSpec};
+use pbgdpl_ingest::catalog::{CatalogSource, Period};
+use pbgdpl_ingest::pipeline::{self, Options, Status};
+use pbgdpl_ingest::{Catalog, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "pbgdpl",
+    version,
+    about = "Báo cáo, chỉ tiêu phổ biến, giáo dục pháp luật (PBGDPL) — reporting and KPI engine"
+)]
+struct Cli {
+    /// The store folder (embedded database), created on first use.
+    #[arg(long, global = true, default_value = "./pbgdpl-data")]
+    store: PathBuf,
+    /// A catalog folder (default: the bundled catalog of Quảng Ngãi, 51).
+    #[arg(long, global = true)]
+    catalog: Option<PathBuf>,
+    /// A unit list (CSV) used instead of the catalog's.
+    #[arg(long, global = true)]
+    units: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The whole job on a demo store: generated returns ingested, indicators, report, dashboards.
+    Demo {
+        /// Address to serve the dashboards on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: String,
+        /// Folder for the report files.
+        #[arg(long, default_value = "./pbgdpl-out")]
+        out: PathBuf,
+        /// Stop after writing the report instead of serving the dashboards.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Read, validate and store returns from files or folders (recursively).
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Validate only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the import summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Reject returns of another period.
+        #[arg(long)]
+        period: Option<String>,
+        /// The receipt date (YYYY-MM-DD) for deadlines; default: now.
+        #[arg(long)]
+        received_at: Option<String>,
+    },
+    /// The stored values (latest versions) in long form.
+    Export {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Indicator values for a unit (default: the province) and its children.
+    Indicators {
+        /// A period (2026S1, 2026P, 2026) or a phase (2025-2027).
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+    /// A blank return ready to fill.
+    Template {
+        #[arg(long)]
+        form: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        period: String,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+    /// The Ministry report files for a period.
+    Report {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, default_value = "./pbgdpl-out")]
+        out: PathBuf,
+    },
+    /// The web app and API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Users of the API and the web app.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user and print its API token once.
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The unit a reporter reports for.
+        #[arg(long)]
+        unit: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Role {
+    Admin,
+    Viewer,
+    Reporter,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Json,
+    Parquet,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum TableFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+pub(crate) fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("PBGDPL_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lỗi: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_catalog(cli: &Cli) -> anyhow::Result<Arc<Catalog>> {
+    let mut src = match &cli.catalog {
+        Some(dir) => CatalogSource::from_dir(dir)?,
+        None => pbgdpl_fixtures::catalog::bundled_source(),
+    };
+    if let Some(path) = &cli.units {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        src = src.with_units(&path.display().to_string(), text);
+    }
+    Ok(Arc::new(Catalog::from_source(&src)?))
+}
+
+fn parse_period(s: &str) -> anyhow::Result<Period> {
+    Period::parse(s)
+        .with_context(|| format!("kỳ báo cáo `{s}` không hợp lệ (ví dụ: 2026S1, 2026P, 2026)"))
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(&cli)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match &cli.command {
+        Command::Demo {
+            addr,
+            out,
+            no_serve,
+        } => {
+            // The demo never touches the default store: its own, recreated each run.
+            let store_dir = if cli.store == Path::new("./pbgdpl-data") {
+                PathBuf::from("./pbgdpl-demo")
+            } else {
+                cli.store.clone()
+            };
+            crate::demo::run(&rt, catalog, &store_dir, out, addr, !*no_serve)
+        }
+        Command::Ingest {
+            paths,
+            dry_run,
+            json,
+            period,
+            received_at,
+        } => {
+            if let Some(p) = period {
+                parse_period(p)?;
+            }
+            let mut store = Store::open(&cli.store)?;
+            let mut opts = Options {
+                dry_run: *dry_run,
+                period: period.clone(),
+                ..Options::default()
+            };
+            if let Some(d) = received_at {
+                let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .with_context(|| format!("--received-at `{d}` không phải ngày YYYY-MM-DD"))?;
+                // Noon in Vietnam, so that the local date is the one given.
+                opts.received_at = date.and_hms_opt(5, 0, 0).unwrap_or_default().and_utc();
+            }
+            let summary = ingest_with_progress(&catalog, &mut store, paths, &opts, !*json)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print_summary(&summary, *dry_run);
+            }
+            Ok(ExitCode::from(u8::from(summary.any_rejected())))
+        }
+        Command::Export {
+            period,
+            unit,
+            format,
+            output,
+        } => {
+            parse_period(period)?;
+            let store = Store::open(&cli.store)?;
+            export(
+                &catalog,
+                &store,
+                period,
+                unit.as_deref(),
+                *format,
+                output.as_deref(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Indicators {
+            period,
+            unit,
+            format,
+        } => {
+            let spec = PeriodSpec::parse(period).with_context(|| {
+                format!("kỳ `{period}` không hợp lệ (2026S1, 2026P, 2026 hoặc 2025-2027)")
+            })?;
+            let store = Store::open(&cli.store)?;
+            let engine = engine_for(&catalog, &store)?;
+            let unit = unit
+                .clone()
+                .unwrap_or_else(|| catalog.province.code.clone());
+            let values = rt.block_on(engine.indicators(&spec, &unit))?;
+            print_indicators(&values, *format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Template {
+            form,
+            unit,
+            period,
+            output,
+        } => {
+            let period = parse_period(period)?;
+            let form = catalog
+                .form(form)
+                .with_context(|| format!("biểu mẫu `{form}` không có trong danh mục"))?;
+            let unit = catalog
+                .units
+                .get(unit)
+                .with_context(|| format!("đơn vị `{unit}` không có trong danh sách"))?;
+            let bytes = pbgdpl_reports::template::return_workbook(
+                &catalog,
+                unit,
+                &period,
+                &[(form, None)],
+            )?;
+            std::fs::write(output, bytes).with_context(|| format!("{}", output.display()))?;
+            println!("{}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { period, unit, out } => {
+            let period = parse_period(period)?;
+            let store = Store::open(&cli.store)?;
+            let unit = unit
+                .clone()
+                .unwrap_or_else(|| catalog.province.code.clone());
+            for f in write_report(&rt, &catalog, &store, &period, &unit, out)? {
+                println!("{}", f.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { addr } => {
+            let store = Store::open(&cli.store)?;
+            drop(store);
+            rt.block_on(serve(catalog, cli.store.clone(), addr))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Add { name, role, unit },
+        } => {
+            let role = match role {
+                Role::Admin => "admin",
+                Role::Viewer => "viewer",
+                Role::Reporter => "reporter",
+            };
+            if role == "reporter" && unit.is_none() {
+                bail!("người báo cáo (reporter) cần --unit");
+            }
+            if let Some(u) = unit {
+                catalog
+                    .units
+                    .get(u)
+                    .with_context(|| format!("đơn vị `{u}` không có trong danh sách"))?;
+            }
+            let mut store = Store::open(&cli.store)?;
+            let token = store.add_user(name, role, unit.as_deref())?;
+            println!("{token}");
+            eprintln!("Mã truy cập (token) chỉ hiển thị một lần; hãy lưu lại.");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub(crate) fn ingest_with_progress(
+    catalog: &Catalog,
+    store: &mut Store,
+    paths: &[PathBuf],
+    opts: &Options,
+    show: bool,
+) -> anyhow::Result<pipeline::ImportSummary> {
+    let files = pipeline::collect_files(paths)?;
+    let bar = if show && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tệp {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let summary = pipeline::ingest_files(catalog, store, &files, opts, &mut |done, path| {
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+            b.set_message(
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(summary)
+}
+
+fn print_summary(summary: &pipeline::ImportSummary, dry_run: bool) {
+    let mut out = std::io::stdout().lock();
+    let count = |s: Status| summary.returns.iter().filter(|r| r.status == s).count();
+    for r in &summary.returns {
+        let status = match r.status {
+            Status::Accepted if dry_run => "hợp lệ",
+            Status::Accepted if r.version.unwrap_or(1) > 1 => "phiên bản mới",
+            Status::Accepted => "đã nhận",
+            Status::Unchanged => "không đổi",
+            Status::Rejected => "bị từ chối",
+        };
+        let _ = writeln!(
+            out,
+            "{:<14} {:<4} {:<8} {:<7} v{:<3} {}",
+            status,
+            r.form.as_deref().unwrap_or("-"),
+            r.unit.as_deref().unwrap_or("-"),
+            r.period.as_deref().unwrap_or("-"),
+            r.version
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "-".into()),
+            r.file.as_deref().unwrap_or("")
+        );
+        for e in &r.errors {
+            let _ = writeln!(
+                out,
+                "    lỗi [{}] {}{}: {}",
+                e.rule.id(),
+                e.sheet
+                    .as_deref()
+                    .map(|s| format!("{s}!"))
+                    .unwrap_or_default(),
+                e.cell.as_deref().unwrap_or(""),
+                e.message
+            );
+        }
+        for w in &r.warnings {
+            let _ = writeln!(
+                out,
+                "    cảnh báo [{}] {}{}: {}",
+                w.rule.id(),
+                w.sheet
+                    .as_deref()
+                    .map(|s| format!("{s}!"))
+                    .unwrap_or_default(),
+                w.cell.as_deref().unwrap_or(""),
+                w.message
+            );
+        }
+        for c in &r.changed {
+            let _ = writeln!(
+                out,
+                "    thay đổi {} ({}): {} → {}",
+                c.row,
+                c.column,
+                c.before.as_deref().unwrap_or("trống"),
+                c.after.as_deref().unwrap_or("trống")
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Tổng cộng: {} báo cáo — {} đã nhận, {} không đổi, {} bị từ chối{}",
+        summary.returns.len(),
+        count(Status::Accepted),
+        count(Status::Unchanged),
+        count(Status::Rejected),
+        if dry_run {
+            " (chạy thử, không lưu)"
+        } else {
+            ""
+        }
+    );
+}
+
+pub(crate) fn engine_for(catalog: &Arc<Catalog>, store: &Store) -> anyhow::Result<Engine> {
+    let values = pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values()?)?;
+    let returns = pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None)?)?;
+    Ok(Engine::new(catalog.clone(), values, returns)?)
+}
+
+fn export(
+    catalog: &Catalog,
+    store: &Store,
+    period: &str,
+    unit: Option<&str>,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let root = unit.unwrap_or(&catalog.province.code);
+    let under: std::collections::HashSet<&str> = catalog
+        .units
+        .subtree(root)
+        .iter()
+        .map(|u| u.code.as_str())
+        .collect();
+    if under.is_empty() {
+        bail!("đơn vị `{root}` không có trong danh sách");
+    }
+    let values: Vec<_> = store
+        .latest_values(period)?
+        .into_iter()
+        .filter(|v| under.contains(v.unit.as_str()))
+        .collect();
+    let mut sink: Box<dyn Write> = match output {
+        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("{}", p.display()))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match format {
+        ExportFormat::Json => {
+            let rows: Vec<serde_json::Value> = values
+                .iter()
+                .map(|v| serde_json::json!({"unit": v.unit, "form": v.form, "row": v.row, "column": v.column, "value": v.value}))
+                .collect();
+            serde_json::to_writer_pretty(&mut sink, &rows)?;
+            writeln!(sink)?;
+        }
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(sink);
+            w.write_record(["unit", "form", "row", "column", "value"])?;
+            for v in &values {
+                // Text values (F03) are neutralised: a spreadsheet opening the CSV must not run them.
+                w.write_record([
+                    v.unit.clone(),
+                    v.form.clone(),
+                    v.row.clone(),
+                    v.column.to_string(),
+                    pbgdpl_reports::neutralise(&v.value.to_text()),
+                ])?;
+            }
+            w.flush()?;
+        }
+        ExportFormat::Parquet => {
+            let Some(path) = output else {
+                bail!("--format parquet cần -o FILE")
+            };
+            drop(sink);
+            write_parquet(&values, path)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_parquet(values: &[pbgdpl_ingest::store::StoredValue], path: &Path) -> anyhow::Result<()> {
+    let batch = pbgdpl_ingest::arrow_tables::values_batch(values)?;
+    let file = std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)?;
+    w.write(&batch)?;
+    w.close()?;
+    Ok(())
+}
+
+fn fmt_opt(v: Option<f64>, places: usize) -> String {
+    v.map(|x| pbgdpl_ingest::text::decimal_vi(x, places))
+        .unwrap_or_else(|| "—".into())
+}
+
+pub(crate) fn print_indicators(
+    values: &[IndicatorValue],
+    format: TableFormat,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        TableFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, values)?;
+            writeln!(out)?;
+        }
+        TableFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "indicator",
+                "unit",
+                "period",
+                "value",
+                "numerator",
+                "denominator",
+                "target",
+                "status",
+                "coverage",
+                "basis",
+            ])?;
+            for v in values {
+                w.write_record([
+                    v.indicator.clone(),
+                    v.unit.clone(),
+                    v.period.clone(),
+                    v.value.map(|x| x.to_string()).unwrap_or_default(),
+                    v.numerator.map(|x| x.to_string()).unwrap_or_default(),
+                    v.denominator.map(|x| x.to_string()).unwrap_or_default(),
+                    v.target.map(|x| x.to_string()).unwrap_or_default(),
+                    v.status
+                        .map(|s| {
+                            if s == pbgdpl_engine::Status::Dat {
+                                "dat"
+                            } else {
+                                "chua_dat"
+                            }
+                            .to_owned()
+                        })
+                        .unwrap_or_default(),
+                    v.coverage.map(|x| x.to_string()).unwrap_or_default(),
+                    v.basis.clone().unwrap_or_default(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        TableFormat::Table => {
+            let mut current = String::new();
+            for v in values {
+                if v.unit != current {
+                    current = v.unit.clone();
+                    writeln!(out, "\n{} ({}) — kỳ {}", v.unit_name, v.unit, v.period)?;
+                    writeln!(
+                        out,
+                        "{:<6} {:>12} {:>10} {:<9} {:>9} {:>9}",
+                        "Mã", "Giá trị", "Mục tiêu", "Đánh giá", "Chênh", "Bao phủ"
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "{:<6} {:>12} {:>10} {:<9} {:>9} {:>9}",
+                    v.indicator,
+                    match v.value {
+                        Some(x) if v.measure == "%" || v.measure == "‰" =>
+                            format!("{} {}", pbgdpl_ingest::text::decimal_vi(x, 2), v.measure),
+                        Some(x) => pbgdpl_ingest::text::decimal_vi(x, 0),
+                        None => "—".into(),
+                    },
+                    v.target
+                        .map(|t| format!("≥ {}%", pbgdpl_ingest::text::decimal_vi(t, 0)))
+                        .unwrap_or_else(|| "—".into()),
+                    v.status.map(|s| s.label()).unwrap_or("—"),
+                    fmt_opt(v.gap, 2),
+                    v.coverage
+                        .map(|c| format!("{}%", pbgdpl_ingest::text::decimal_vi(c * 100.0, 0)))
+                        .unwrap_or_else(|| "—".into()),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn write_report(
+    rt: &tokio::runtime::Runtime,
+    catalog: &Arc<Catalog>,
+    store: &Store,
+    period: &Period,
+    unit: &str,
+    out: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let engine = engine_for(catalog, store)?;
+    let spec = PeriodSpec::Single(*period);
+    let indicators = rt.block_on(engine.indicators(&spec, unit))?;
+    let values = store.latest_values(&period.code())?;
+    let returns = store.returns(Some(&period.code()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
+    let input = pbgdpl_reports::workbook::ReportInput {
+        catalog,
+        period,
+        unit,
+        indicators: &indicators,
+        values: &values,
+        returns: &returns,
+    };
+    let xlsx = out.join(format!("bao-cao-pbgdpl-{}-{}.xlsx", unit, period.code()));
+    std::fs::write(&xlsx, pbgdpl_reports::workbook::report_workbook(&input)?)
+        .with_context(|| format!("{}", xlsx.display()))?;
+    Ok(vec![xlsx])
+}
+
+pub(crate) async fn serve(
+    catalog: Arc<Catalog>,
+    store_dir: PathBuf,
+    addr: &str,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("không mở được địa chỉ {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("Bảng điều khiển: http://{local}/");
+    let _ = std::io::stdout().flush();
+    let state = pbgdpl_dashboards::AppState::new(catalog, store_dir)?;
+    pbgdpl_dashboards::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! The command line as scripts use it: exit codes, JSON shapes, the report and the generator round trip.
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use crate::support::{run, samples};
+
+fn stdout_json(out: &std::process::Output) -> Json {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn units_arg() -> String {
+    samples().join("units.csv").display().to_string()
+}
+
+#[test]
+fn ingest_export_and_indicators_of_the_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = units_arg();
+    let returns = samples().join("returns").display().to_string();
+    let out = run(
+        &["--units", &units, "ingest", "--json", &returns],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = stdout_json(&out);
+    let entries = summary["returns"].as_array().unwrap();
+    assert_eq!(entries.len(), 66);
+    assert!(
+        entries
+            .iter()
+            .all(|r| r["status"] == "accepted" && r["version"] == 1)
+    );
+    // Exactly the shape of interfaces.md.
+    let first = entries[0].as_object().unwrap();
+    for key in [
+        "file", "sheet", "form", "unit", "period", "status", "version", "errors", "warnings",
+    ] {
+        assert!(first.contains_key(key), "missing {key}");
+    }
+    let export = stdout_json(&run(
+        &[
+            "--units", &units, "export", "--period", "2026S1", "--format", "json",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(export.as_array().unwrap().len(), 807);
+    let row = export
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| {
+            v["unit"] == "99001" && v["form"] == "F01" && v["row"] == "01" && v["column"] == 1
+        })
+        .unwrap();
+    assert_eq!(row["value"], 23424);
+    let table = run(
+        &["--units", &units, "indicators", "--period", "2026S1"],
+        dir.path(),
+    );
+    assert!(table.status.success());
+    insta::assert_snapshot!(
+        "indicators_table_2026S1",
+        String::from_utf8_lossy(&table.stdout)
+    );
+    // The same files again: nothing changes.
+    let again = stdout_json(&run(
+        &["--units", &units, "ingest", "--json", &returns],
+        dir.path(),
+    ));
+    assert!(
+        again["returns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "unchanged")
+    );
+}
+
+#[test]
+fn rejections_exit_1_and_name_rule_and_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = units_arg();
+    let invalid = samples().join("invalid").display().to_string();
+    let out = run(
+        &["--units", &units, "ingest", "--json", &invalid],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let summary = stdout_json(&out);
+    let mut lines: Vec<String> = summary["returns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let file = Path::new(r["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let errs: Vec<String> = r["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}@{} {}",
+                        e["rule"].as_str().unwrap(),
+                        e["cell"].as_str().unwrap_or("-"),
+                        e["message"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            format!(
+                "{file} {}: {}",
+                r["status"].as_str().unwrap(),
+                errs.join(" | ")
+            )
+        })
+        .collect();
+    lines.sort();
+    insta::assert_snapshot!("invalid_samples", lines.join("\n"));
+    let export = stdout_json(&run(
+        &[
+            "--units", &units, "export", "--period", "2026S1", "--format", "json",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(
+        export,
+        serde_json::json!([]),
+        "nothing of a rejected return is stored"
+    );
+}
+
+#[test]
+fn period_option_dry_run_and_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = units_arg();
+    let one = samples()
+        .join("returns/99001_2026S1.xlsx")
+        .display()
+        .to_string();
+    let out = run(
+        &[
+            "--units", &units, "ingest", "--json", "--period", "2026P", &one,
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout_json(&out);
+    assert!(
+        s["returns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["errors"][0]["rule"] == "period_mismatch")
+    );
+    let dry = stdout_json(&run(
+        &["--units", &units, "ingest", "--json", "--dry-run", &one],
+        dir.path(),
+    ));
+    assert!(
+        dry["returns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted" && r["version"].is_null())
+    );
+    let export = stdout_json(&run(
+        &[
+            "--units", &units, "export", "--period", "2026S1", "--format", "json",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(export, serde_json::json!([]), "a dry run stores nothing");
+    assert_eq!(run(&["ingest"], dir.path()).status.code(), Some(2));
+    assert_eq!(
+        run(
+            &["--units", &units, "ingest", "--period", "2026Q3", &one],
+            dir.path()
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat =
+        pbgdpl_ingest::Catalog::from_source(&pbgdpl_fixtures::catalog::bundled_source()).unwrap();
+    let period = pbgdpl_ingest::catalog::Period::parse("2026S1").unwrap();
+    let generated = pbgdpl_fixtures::generate::generate(&cat, &period, 42, 0.05);
+    let files = pbgdpl_fixtures::generate::write_workbooks(
+        &cat,
+        &period,
+        &generated,
+        &dir.path().join("in"),
+    )
+    .unwrap();
+    assert!(files.len() > 90);
+    let out = run(
+        &["ingest", "--json", "--received-at", "2026-06-01", "in"],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+            .chars()
+            .take(2000)
+            .collect::<String>()
+    );
+    let export = stdout_json(&run(
+        &["export", "--period", "2026S1", "--format", "json"],
+        dir.path(),
+    ));
+    let mut want = std::collections::BTreeMap::new();
+    for r in &generated {
+        for (form, values) in &r.forms {
+            for v in values {
+                want.insert(
+                    (r.unit.clone(), form.clone(), v.row.clone(), v.column),
+                    serde_json::to_value(&v.value).unwrap(),
+                );
+            }
+        }
+    }
+    let have: std::collections::BTreeMap<_, _> = export
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                (
+                    v["unit"].as_str().unwrap().to_owned(),
+                    v["form"].as_str().unwrap().to_owned(),
+                    v["row"].as_str().unwrap().to_owned(),
+                    v["column"].as_u64().unwrap() as u32,
+                ),
+                v["value"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        have, want,
+        "every generated value, F03 statuses and dates included, reads back exactly"
+    );
+
+    // The report's province sheet for F01 holds the sums of the returns.
+    let rep = run(
+        &["report", "--period", "2026S1", "--out", "out"],
+        dir.path(),
+    );
+    assert!(
+        rep.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rep.stderr)
+    );
+    let path = dir.path().join("out/bao-cao-pbgdpl-51-2026S1.xlsx");
+    use calamine::{DataType, Reader};
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let sheet = wb.worksheet_range("Biểu 01").unwrap();
+    let sum = |row: &str, col: u32| -> i64 {
+        want.iter()
+            .filter(|((_, f, r, c), _)| f == "F01" && r == row && *c == col)
+            .map(|(_, v)| v.as_i64().unwrap())
+            .sum()
+    };
+    let mut checked = 0;
+    for r in sheet.rows() {
+        let code = r[0].to_string();
+        if let Some(row) = cat.form("F01").unwrap().row(&code) {
+            for &c in &row.columns {
+                let cell = &r[2 + c as usize];
+                assert_eq!(
+                    cell.as_f64().map(|f| f as i64),
+                    Some(sum(&code, c)),
+                    "F01 {code} ({c})"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 12, "every F01 cell of the province sheet");
+}

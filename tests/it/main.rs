@@ -1,0 +1,7 @@
+//! End-to-end tests: the sample returns through ingest, store, engine and export; the aggregation rules
+//! pinned with hand-computed cases; and the command line as users and scripts run it.
+
+mod aggregation;
+mod cli;
+mod samples;
+mod support;

@@ -1,0 +1,132 @@
+//! The sample province's returns through the whole pipeline: every value read exactly, the indicators
+//! of the independent reference, every invalid file rejected where it should be with nothing stored.
+
+use std::collections::BTreeMap;
+
+use pbgdpl_ingest::Store;
+use pbgdpl_ingest::model::Value;
+use pbgdpl_ingest::pipeline::{self, Options, Status};
+use serde_json::Value as Json;
+
+use crate::support::{compute, sample_catalog, samples};
+
+fn truth() -> Json {
+    serde_json::from_str(&std::fs::read_to_string(samples().join("truth.json")).unwrap()).unwrap()
+}
+
+fn ingest(store: &mut Store, dir: &str) -> pipeline::ImportSummary {
+    let cat = sample_catalog();
+    let files = pipeline::collect_files(&[samples().join(dir)]).unwrap();
+    pipeline::ingest_files(&cat, store, &files, &Options::default(), &mut |_, _| {}).unwrap()
+}
+
+#[test]
+fn every_sample_return_is_read_exactly() {
+    let mut store = Store::in_memory().unwrap();
+    let summary = ingest(&mut store, "returns");
+    let rejected: Vec<_> = summary
+        .returns
+        .iter()
+        .filter(|r| r.status != Status::Accepted)
+        .collect();
+    assert!(rejected.is_empty(), "{rejected:#?}");
+    assert_eq!(summary.returns.len(), 66, "33 workbooks × 2 forms");
+    let mut want = BTreeMap::new();
+    for r in truth()["returns"].as_array().unwrap() {
+        for v in r["values"].as_array().unwrap() {
+            let key = (
+                r["unit"].as_str().unwrap().to_owned(),
+                r["form"].as_str().unwrap().to_owned(),
+                v["row"].as_str().unwrap().to_owned(),
+                v["column"].as_u64().unwrap() as u32,
+            );
+            want.insert(key, v["value"].as_i64().unwrap());
+        }
+    }
+    let have: BTreeMap<_, _> = store
+        .latest_values("2026S1")
+        .unwrap()
+        .into_iter()
+        .map(|v| ((v.unit, v.form, v.row, v.column), v.value))
+        .collect();
+    assert_eq!(have.len(), want.len(), "no value more, none less");
+    for (k, w) in &want {
+        assert_eq!(have.get(k), Some(&Value::Int(*w)), "{k:?}");
+    }
+}
+
+#[test]
+fn re_ingesting_the_same_files_changes_nothing() {
+    let mut store = Store::in_memory().unwrap();
+    ingest(&mut store, "returns");
+    let again = ingest(&mut store, "returns");
+    assert!(
+        again
+            .returns
+            .iter()
+            .all(|r| r.status == Status::Unchanged && r.version == Some(1))
+    );
+    assert_eq!(store.returns(None).unwrap().len(), 66);
+}
+
+#[test]
+fn sample_indicators_match_the_independent_reference() {
+    let mut store = Store::in_memory().unwrap();
+    ingest(&mut store, "returns");
+    let cat = sample_catalog();
+    let values =
+        pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values().unwrap()).unwrap();
+    let returns =
+        pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None).unwrap()).unwrap();
+    let engine = pbgdpl_engine::Engine::new(cat, values, returns).unwrap();
+    let got = compute(&engine, "2026S1", "99");
+    let expected: BTreeMap<String, f64> = serde_json::from_str(
+        &std::fs::read_to_string(samples().join("expected_indicators.json")).unwrap(),
+    )
+    .unwrap();
+    for (code, want) in expected {
+        let v = got
+            .iter()
+            .find(|v| v.indicator == code && v.unit == "99")
+            .unwrap_or_else(|| panic!("{code} missing"));
+        let value = v.value.unwrap_or_else(|| panic!("{code} has no value"));
+        assert!((value - want).abs() <= 0.01, "{code}: {value} vs {want}");
+    }
+}
+
+#[test]
+fn every_invalid_file_is_rejected_at_the_right_cell_and_nothing_is_stored() {
+    let mut store = Store::in_memory().unwrap();
+    let summary = ingest(&mut store, "invalid");
+    let expected: Json = serde_json::from_str(
+        &std::fs::read_to_string(samples().join("invalid_expected.json")).unwrap(),
+    )
+    .unwrap();
+    for case in expected.as_array().unwrap() {
+        let file = case["file"].as_str().unwrap();
+        let reports: Vec<_> = summary
+            .returns
+            .iter()
+            .filter(|r| r.file.as_deref().is_some_and(|f| f.ends_with(file)))
+            .collect();
+        assert!(
+            !reports.is_empty() && reports.iter().all(|r| r.status == Status::Rejected),
+            "{file}: {reports:#?}"
+        );
+        let rule = case["rule"].as_str().unwrap();
+        let errors: Vec<_> = reports.iter().flat_map(|r| &r.errors).collect();
+        let hit = errors
+            .iter()
+            .find(|e| e.rule.id() == rule)
+            .unwrap_or_else(|| panic!("{file}: no {rule} in {errors:#?}"));
+        if let Some(cell) = case["cell"].as_str() {
+            assert_eq!(hit.cell.as_deref(), Some(cell), "{file}");
+        }
+        assert!(!hit.message.is_empty());
+    }
+    assert!(
+        store.returns(None).unwrap().is_empty(),
+        "nothing of a rejected return is stored"
+    );
+    assert!(store.all_latest_values().unwrap().is_empty());
+}

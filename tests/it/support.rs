@@ -1,0 +1,107 @@
+//! Shared helpers: catalogs, stores and engines built from plain data.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pbgdpl_engine::{Engine, IndicatorValue, PeriodSpec};
+use pbgdpl_ingest::Catalog;
+use pbgdpl_ingest::model::Value;
+use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
+
+pub(crate) fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub(crate) fn samples() -> PathBuf {
+    repo().join("fixtures/samples/province99")
+}
+
+/// The bundled catalog with another unit list (as `--units` does).
+pub(crate) fn catalog_with_units(name: &str, csv: &str) -> Arc<Catalog> {
+    let src = pbgdpl_fixtures::catalog::bundled_source().with_units(name, csv.to_owned());
+    Arc::new(Catalog::from_source(&src).expect("catalog loads"))
+}
+
+pub(crate) fn sample_catalog() -> Arc<Catalog> {
+    let path = samples().join("units.csv");
+    catalog_with_units("units.csv", &std::fs::read_to_string(path).unwrap())
+}
+
+/// One stored cell: (unit, form, period, row, column, value).
+pub(crate) type Cell<'a> = (&'a str, &'a str, &'a str, &'a str, u32, i64);
+
+/// An engine over the given cells, each (unit, form, period) a stored return received on `received`.
+pub(crate) fn engine_over(
+    catalog: &Arc<Catalog>,
+    cells: &[Cell<'_>],
+    received: &[(&str, &str, &str, &str)],
+) -> Engine {
+    let values: Vec<StoredValue> = cells
+        .iter()
+        .map(|(unit, form, period, row, column, value)| StoredValue {
+            unit: (*unit).into(),
+            form: (*form).into(),
+            period: (*period).into(),
+            row: (*row).into(),
+            column: *column,
+            value: Value::Int(*value),
+            version: 1,
+        })
+        .collect();
+    let returns: Vec<ReturnRecord> = received
+        .iter()
+        .enumerate()
+        .map(|(i, (unit, form, period, at))| ReturnRecord {
+            id: i as i64,
+            unit: (*unit).into(),
+            form: (*form).into(),
+            period: (*period).into(),
+            version: 1,
+            received_at: format!("{at}T03:00:00+00:00"),
+            submitted_by: None,
+            source: "file".into(),
+            file_name: None,
+            file_sha256: None,
+        })
+        .collect();
+    let vb = pbgdpl_ingest::arrow_tables::values_batch(&values).unwrap();
+    let rb = pbgdpl_ingest::arrow_tables::returns_batch(&returns).unwrap();
+    Engine::new(catalog.clone(), vb, rb).unwrap()
+}
+
+pub(crate) fn compute(engine: &Engine, period: &str, unit: &str) -> Vec<IndicatorValue> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(engine.indicators(&PeriodSpec::parse(period).unwrap(), unit))
+        .unwrap()
+}
+
+pub(crate) fn find<'a>(
+    values: &'a [IndicatorValue],
+    indicator: &str,
+    unit: &str,
+) -> &'a IndicatorValue {
+    values
+        .iter()
+        .find(|v| v.indicator == indicator && v.unit == unit)
+        .unwrap_or_else(|| panic!("no {indicator} for {unit}"))
+}
+
+pub(crate) fn assert_close(got: Option<f64>, want: f64, what: &str) {
+    let got = got.unwrap_or_else(|| panic!("{what}: no value"));
+    assert!((got - want).abs() < 1e-9, "{what}: got {got}, want {want}");
+}
+
+pub(crate) fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pbgdpl"))
+}
+
+pub(crate) fn run(args: &[&str], cwd: &Path) -> std::process::Output {
+    std::process::Command::new(bin())
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("pbgdpl runs")
+}
