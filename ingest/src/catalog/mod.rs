@@ -391,3 +391,54 @@ fn indicator_order(code: &str) -> (usize, String) {
         .unwrap_or(9);
     (group, code.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled() -> CatalogSource {
+        CatalogSource::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/catalog")).unwrap()
+    }
+
+    fn issues_of(src: &CatalogSource) -> Vec<CatalogIssue> {
+        match Catalog::from_source(src) {
+            Err(Error::Catalog(issues)) => issues,
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("a broken catalog loaded"),
+        }
+    }
+
+    #[test]
+    fn every_mistake_is_reported_with_its_file_and_line() {
+        let mut src = bundled();
+        let f01 = src.files.get_mut("forms/F01.toml").unwrap();
+        *f01 = f01.replacen("columns = [1]\nflow = false", "columns = [7]\nflow = false", 1);
+        let cds1 = src.files.get_mut("indicators/CDS-1.toml").unwrap();
+        *cds1 = cds1.replace("F01.02(2)", "F01.99(2)");
+        let units = src.files.get_mut("units.csv").unwrap();
+        units.push_str("99999,Xã Lạc,commune,00,\n21028,Trùng mã,ward,51,\n");
+        let issues = issues_of(&src);
+        let find = |file: &str, needle: &str| {
+            issues
+                .iter()
+                .find(|i| i.file == file && i.message.contains(needle))
+                .unwrap_or_else(|| panic!("no issue in {file} about {needle}: {issues:#?}"))
+        };
+        let row = find("forms/F01.toml", "column (7)");
+        assert_eq!(row.line, Some(44), "the `code = \"03\"` line of row 03");
+        assert!(find("indicators/CDS-1.toml", "F01.99(2)").line.is_some());
+        let lines = src.files["units.csv"].lines().count();
+        assert_eq!(find("units.csv", "parent `00`").line, Some(lines - 1));
+        assert_eq!(find("units.csv", "appears twice").line, Some(lines));
+        assert!(issues.len() >= 4);
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line() {
+        let mut src = bundled();
+        src.files.insert("plans/broken.toml".into(), "id = \"x\"\nname = \"y\"\nissued = 2025-13-01x\n".into());
+        let issues = issues_of(&src);
+        let i = issues.iter().find(|i| i.file == "plans/broken.toml").unwrap();
+        assert_eq!(i.line, Some(3), "{i}");
+    }
+}
