@@ -47,6 +47,7 @@ pub(crate) fn run(
             let files: Vec<_> = files.into_iter().map(|(_, f)| f).collect();
             let opts = Options {
                 received_at: day.and_hms_opt(3, 0, 0).unwrap_or_default().and_utc(),
+                isolation: crate::cli::worker_config(),
                 ..Options::default()
             };
             let summary =

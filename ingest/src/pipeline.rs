@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Period};
 use crate::model::{CellValue, Issue, ReturnDraft, Value};
-use crate::read::{Limits, WorkbookOutcome, read_workbook};
+use crate::read::isolate::{Worker, WorkerConfig};
+use crate::read::{Limits, WorkbookOutcome, grid, returns_in};
 use crate::store::{Rejection, Store, Submission, sha256_hex};
 use crate::validate::{Context, validate};
 use crate::{Result, io_err};
@@ -73,6 +74,9 @@ pub struct Options {
     /// `file`, `api` or `web`.
     pub source: String,
     pub limits: Limits,
+    /// Parse workbooks in a bounded worker process (see `read::isolate`); `None` parses in this
+    /// process, for trusted files and tests.
+    pub isolation: Option<WorkerConfig>,
 }
 
 impl Default for Options {
@@ -87,6 +91,7 @@ impl Default for Options {
             submitted_by: None,
             source: "file".into(),
             limits: Limits::default(),
+            isolation: None,
         }
     }
 }
@@ -189,13 +194,14 @@ pub fn ingest_files(
 ) -> Result<ImportSummary> {
     let mut pending = Vec::new();
     let mut reports = Vec::new();
+    let mut worker = opts.isolation.clone().map(Worker::new);
     for (i, path) in files.iter().enumerate() {
         let display = path.to_string_lossy().into_owned();
         match crate::read::grid::read_bytes(path, &opts.limits).map_err(io_err(path))? {
             Err(issue) => reports.push(rejected_file(&display, issue)),
             Ok(bytes) => {
                 let sha = sha256_hex(&bytes);
-                match read_workbook(catalog, &display, &bytes, &opts.limits) {
+                match read_with(worker.as_mut(), catalog, &display, &bytes, &opts.limits) {
                     WorkbookOutcome::FileRejected(issue) => {
                         reports.push(rejected_file(&display, issue))
                     }
@@ -245,16 +251,33 @@ pub fn ingest_drafts(
     finish(catalog, store, pending, opts)
 }
 
-/// Reads the returns of one uploaded workbook (bytes already in memory) and stores them.
+/// Reads a workbook in the worker when there is one, else in this process.
+fn read_with(
+    worker: Option<&mut Worker>,
+    catalog: &Catalog,
+    file: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> WorkbookOutcome {
+    let sheets = match worker {
+        Some(w) => w.read_sheets(bytes),
+        None => grid::read_sheets(bytes, limits),
+    };
+    returns_in(catalog, file, sheets)
+}
+
+/// Reads the returns of one uploaded workbook (bytes already in memory) and stores them. `worker`
+/// parses the file out of process; a server must always pass one.
 pub fn ingest_upload(
     catalog: &Catalog,
     store: &mut Store,
     file_name: &str,
     bytes: &[u8],
     opts: &Options,
+    worker: Option<&mut Worker>,
 ) -> Result<ImportSummary> {
     let sha = sha256_hex(bytes);
-    match read_workbook(catalog, file_name, bytes, &opts.limits) {
+    match read_with(worker, catalog, file_name, bytes, &opts.limits) {
         WorkbookOutcome::FileRejected(issue) => {
             let report = rejected_file(file_name, issue);
             if !opts.dry_run {

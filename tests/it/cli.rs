@@ -294,3 +294,50 @@ fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
     }
     assert_eq!(checked, 12, "every F01 cell of the province sheet");
 }
+
+#[test]
+fn hostile_workbooks_are_parsed_in_a_bounded_worker_and_only_reject_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = units_arg();
+    let hostile = crate::support::repo().join("fixtures/samples/hostile");
+    let good = samples().join("returns/99001_2026S1.xlsx");
+    // A sharedStrings table claiming four billion strings makes calamine abort the process that reads
+    // it; here that process is the worker, and the good file after it is still accepted.
+    let out = run(
+        &[
+            "--units",
+            &units,
+            "ingest",
+            "--json",
+            &hostile.display().to_string(),
+            &good.display().to_string(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the import finishes and reports the rejections"
+    );
+    let summary = stdout_json(&out);
+    let by_file = |name: &str| -> Vec<Json> {
+        summary["returns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["file"].as_str().unwrap().ends_with(name))
+            .cloned()
+            .collect()
+    };
+    for name in ["shared_strings_claim.xlsx", "rows_repeated.ods"] {
+        let r = by_file(name);
+        assert_eq!(r.len(), 1, "{name}");
+        assert_eq!(r[0]["status"], "rejected");
+        assert_eq!(r[0]["errors"][0]["rule"], "too_large", "{name}: {}", r[0]);
+    }
+    assert!(
+        by_file("99001_2026S1.xlsx")
+            .iter()
+            .all(|r| r["status"] == "accepted")
+    );
+}

@@ -397,7 +397,8 @@ mod tests {
     use super::*;
 
     fn bundled() -> CatalogSource {
-        CatalogSource::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/catalog")).unwrap()
+        CatalogSource::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/catalog"))
+            .unwrap()
     }
 
     fn issues_of(src: &CatalogSource) -> Vec<CatalogIssue> {
@@ -412,7 +413,11 @@ mod tests {
     fn every_mistake_is_reported_with_its_file_and_line() {
         let mut src = bundled();
         let f01 = src.files.get_mut("forms/F01.toml").unwrap();
-        *f01 = f01.replacen("columns = [1]\nflow = false", "columns = [7]\nflow = false", 1);
+        *f01 = f01.replacen(
+            "columns = [1]\nflow = false",
+            "columns = [7]\nflow = false",
+            1,
+        );
         let cds1 = src.files.get_mut("indicators/CDS-1.toml").unwrap();
         *cds1 = cds1.replace("F01.02(2)", "F01.99(2)");
         let units = src.files.get_mut("units.csv").unwrap();
@@ -436,9 +441,15 @@ mod tests {
     #[test]
     fn a_syntax_error_names_the_line() {
         let mut src = bundled();
-        src.files.insert("plans/broken.toml".into(), "id = \"x\"\nname = \"y\"\nissued = 2025-13-01x\n".into());
+        src.files.insert(
+            "plans/broken.toml".into(),
+            "id = \"x\"\nname = \"y\"\nissued = 2025-13-01x\n".into(),
+        );
         let issues = issues_of(&src);
-        let i = issues.iter().find(|i| i.file == "plans/broken.toml").unwrap();
+        let i = issues
+            .iter()
+            .find(|i| i.file == "plans/broken.toml")
+            .unwrap();
         assert_eq!(i.line, Some(3), "{i}");
     }
 }

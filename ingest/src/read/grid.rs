@@ -36,7 +36,7 @@ impl Default for Limits {
 }
 
 /// A cell as pbgdpl sees it.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Cell {
     #[default]
     Empty,
@@ -77,7 +77,7 @@ impl Cell {
 }
 
 /// One sheet, dense, with absolute zero-based positions (row 0 = sheet row 1).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Grid {
     pub name: String,
     pub rows: Vec<Vec<Cell>>,
@@ -303,11 +303,23 @@ where
             format!("Tệp bảng tính bị hỏng, không đọc được ({e})"),
         )
     };
-    let mut wb = R::new(Cursor::new(bytes.to_vec())).map_err(|e| corrupt(&e))?;
+    // calamine's own cell limit is a size problem, not a broken file.
+    let classify = |e: &dyn std::fmt::Display| {
+        let text = e.to_string();
+        if text.contains("limit exceeded") {
+            file_issue(
+                Rule::TooLarge,
+                format!("Bảng tính quá lớn, không đọc được ({text})"),
+            )
+        } else {
+            corrupt(&text)
+        }
+    };
+    let mut wb = R::new(Cursor::new(bytes.to_vec())).map_err(|e| classify(&e))?;
     let names = wb.sheet_names().to_vec();
     let mut grids = Vec::new();
     for name in names {
-        let range = wb.worksheet_range(&name).map_err(|e| corrupt(&e))?;
+        let range = wb.worksheet_range(&name).map_err(|e| classify(&e))?;
         let mut grid = Grid {
             name: name.clone(),
             rows: Vec::new(),

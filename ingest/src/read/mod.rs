@@ -1,6 +1,7 @@
 //! Reading returns from workbooks (.xlsx, .xls, .ods) into drafts, and from files and folders.
 
 pub mod grid;
+pub mod isolate;
 pub mod layout;
 
 pub use grid::{Cell, Grid, Limits};
@@ -17,14 +18,23 @@ pub enum WorkbookOutcome {
     FileRejected(Issue),
 }
 
-/// Reads the returns in a workbook's bytes.
+/// Reads the returns in a workbook's bytes, in this process.
 pub fn read_workbook(
     catalog: &Catalog,
     file: &str,
     bytes: &[u8],
     limits: &Limits,
 ) -> WorkbookOutcome {
-    let grids = match grid::read_sheets(bytes, limits) {
+    returns_in(catalog, file, grid::read_sheets(bytes, limits))
+}
+
+/// The returns in sheets already read (in this process or by an isolated worker).
+pub fn returns_in(
+    catalog: &Catalog,
+    file: &str,
+    sheets: Result<Vec<Grid>, Issue>,
+) -> WorkbookOutcome {
+    let grids = match sheets {
         Ok(g) => g,
         Err(issue) => return WorkbookOutcome::FileRejected(issue),
     };
