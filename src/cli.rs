@@ -700,7 +700,7 @@ pub(crate) async fn serve(
     let local = listener.local_addr()?;
     println!("Bảng điều khiển: http://{local}/");
     let _ = std::io::stdout().flush();
-    let state = pbgdpl_dashboards::AppState::new(catalog, store_dir)?;
+    let state = pbgdpl_dashboards::AppState::new(catalog, store_dir, worker_config())?;
     pbgdpl_dashboards::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

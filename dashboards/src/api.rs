@@ -1,23 +1,28 @@
-//! The JSON API: bearer-token authentication and the indicators endpoint.
+//! The JSON API under `/api/v1` (`interfaces.md`): bearer tokens, roles, returns as JSON or workbooks,
+//! who reported what, and the indicators.
 
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use pbgdpl_engine::{IndicatorValue, PeriodSpec};
+use pbgdpl_engine::PeriodSpec;
+use pbgdpl_ingest::pipeline::{self, ImportSummary, JsonReturn, Options};
+use pbgdpl_ingest::store::User;
 use serde::Deserialize;
 
 use crate::{AppError, AppState};
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/indicators", get(indicators))
+    Router::new()
+        .route("/indicators", get(indicators))
+        .route("/returns", post(submit_json).get(list_returns))
+        .route("/returns/upload", post(upload))
 }
 
 /// The user behind the request's bearer token.
-pub(crate) fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<pbgdpl_ingest::store::User, AppError> {
+pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<User, AppError> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -27,6 +32,188 @@ pub(crate) fn authenticate(
         .store()?
         .user_by_token(token.trim())?
         .ok_or(AppError::Unauthorized)
+}
+
+/// May this user send returns for `unit`? Admins for any unit, reporters for their own.
+fn may_submit(user: &User, unit: &str) -> Result<(), AppError> {
+    match user.role.as_str() {
+        "admin" => Ok(()),
+        "reporter" if user.unit.as_deref() == Some(unit) => Ok(()),
+        "reporter" => Err(AppError::Forbidden(format!(
+            "Tài khoản chỉ được gửi báo cáo của đơn vị {}",
+            user.unit.as_deref().unwrap_or("?")
+        ))),
+        _ => Err(AppError::Forbidden(
+            "Tài khoản chỉ có quyền xem, không được gửi báo cáo".into(),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DryRun {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+fn options(user: &User, dry_run: bool, source: &str) -> Options {
+    Options {
+        dry_run,
+        submitted_by: Some(user.name.clone()),
+        source: source.into(),
+        // A reporter's returns must be its own unit's, whatever the file says.
+        unit: user.unit.clone().filter(|_| user.role == "reporter"),
+        ..Options::default()
+    }
+}
+
+/// 200 when nothing was rejected, 400 with the same summary when anything was.
+fn summary_response(summary: ImportSummary) -> Response {
+    let status = if summary.any_rejected() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(summary)).into_response()
+}
+
+async fn submit_json(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DryRun>,
+    body: Result<Json<JsonReturn>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let user = authenticate(&state, &headers)?;
+    let Json(ret) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        _ => AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {}", e.body_text())),
+    })?;
+    may_submit(&user, &ret.unit)?;
+    let opts = options(&user, q.dry_run, "api");
+    let st = state.clone();
+    let summary = tokio::task::spawn_blocking(move || -> Result<ImportSummary, AppError> {
+        let mut store = st.store()?;
+        Ok(pipeline::ingest_drafts(
+            &st.catalog,
+            &mut store,
+            vec![ret.into_draft()],
+            &opts,
+        )?)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))??;
+    Ok(summary_response(summary))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DryRun>,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    let user = authenticate(&state, &headers)?;
+    if user.role == "viewer" {
+        return Err(AppError::Forbidden(
+            "Tài khoản chỉ có quyền xem, không được gửi báo cáo".into(),
+        ));
+    }
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut unit = None;
+    let mut period = None;
+    let mut dry_run = q.dry_run;
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest(format!("Dữ liệu gửi lên không hợp lệ: {}", e.body_text()))
+        }
+    };
+    while let Some(field) = form.next_field().await.map_err(too_large)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let name = field.file_name().unwrap_or("upload.xlsx").to_owned();
+                file = Some((name, field.bytes().await.map_err(too_large)?.to_vec()));
+            }
+            "unit" => {
+                unit = Some(field.text().await.map_err(too_large)?.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            }
+            "period" => {
+                period = Some(field.text().await.map_err(too_large)?.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            }
+            "dry_run" => {
+                dry_run = matches!(
+                    field.text().await.map_err(too_large)?.trim(),
+                    "true" | "1" | "on"
+                )
+            }
+            _ => {}
+        }
+    }
+    let (name, bytes) =
+        file.ok_or_else(|| AppError::BadRequest("Thiếu tệp báo cáo (trường \"file\")".into()))?;
+    if let Some(u) = &unit {
+        may_submit(&user, u)?;
+    }
+    let mut opts = options(&user, dry_run, "web");
+    if unit.is_some() {
+        opts.unit = unit;
+    }
+    opts.period = period;
+    let st = state.clone();
+    let summary = tokio::task::spawn_blocking(move || -> Result<ImportSummary, AppError> {
+        let mut store = st.store()?;
+        // Uploaded files are hostile: they are parsed by a bounded worker, never in the server.
+        st.with_worker(|w| {
+            pipeline::ingest_upload(&st.catalog, &mut store, &name, &bytes, &opts, w)
+        })
+        .map_err(AppError::from)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))??;
+    Ok(summary_response(summary))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PeriodQuery {
+    period: Option<String>,
+    unit: Option<String>,
+}
+
+/// Who reported what, when, which version, late or not.
+async fn list_returns(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let user = authenticate(&state, &headers)?;
+    let store = state.store()?;
+    let cat = &state.catalog;
+    let records = store.returns(q.period.as_deref())?;
+    let mut out = Vec::new();
+    for r in records {
+        if user.role == "reporter" && user.unit.as_deref() != Some(r.unit.as_str()) {
+            continue;
+        }
+        if q.unit.as_deref().is_some_and(|u| u != r.unit) {
+            continue;
+        }
+        let deadline = pbgdpl_ingest::catalog::Period::parse(&r.period).and_then(|p| {
+            let unit = cat.units.get(&r.unit)?;
+            p.deadline(
+                &cat.periods,
+                pbgdpl_ingest::catalog::SenderLevel::of(unit.kind),
+            )
+        });
+        let received = pbgdpl_ingest::arrow_tables::local_date(&r.received_at);
+        let late = deadline.map(|d| received > d.format("%Y-%m-%d").to_string());
+        out.push(serde_json::json!({
+            "unit": r.unit, "form": r.form, "period": r.period, "version": r.version,
+            "received_at": r.received_at, "submitted_by": r.submitted_by, "source": r.source,
+            "file": r.file_name, "deadline": deadline.map(|d| d.format("%Y-%m-%d").to_string()), "late": late,
+        }));
+    }
+    Ok(Json(serde_json::Value::Array(out)))
 }
 
 #[derive(Deserialize)]
@@ -39,7 +226,7 @@ async fn indicators(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<IndicatorQuery>,
-) -> Result<Json<Vec<IndicatorValue>>, AppError> {
+) -> Result<Response, AppError> {
     let user = authenticate(&state, &headers)?;
     let period = match q.period {
         Some(p) => p,
@@ -64,6 +251,6 @@ async fn indicators(
             "Đơn vị \"{unit}\" không có trong danh sách"
         )));
     }
-    let engine = state.engine()?;
-    Ok(Json(engine.indicators(&spec, &unit).await?))
+    let values = state.indicators(&spec, &unit).await?;
+    Ok(Json(values.as_ref().clone()).into_response())
 }

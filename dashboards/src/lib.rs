@@ -4,14 +4,16 @@
 mod api;
 mod pages;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pbgdpl_engine::Engine;
+use pbgdpl_engine::{Engine, PeriodSpec};
+use pbgdpl_ingest::read::isolate::{Worker, WorkerConfig};
 use pbgdpl_ingest::{Catalog, Store};
 
 /// Errors of the web app. A 4xx carries the user's Vietnamese message; a 5xx gets generic text and the
@@ -24,6 +26,8 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    #[error("Tệp hoặc nội dung gửi lên quá lớn (tối đa 20 MiB)")]
+    TooLarge,
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -49,6 +53,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 return (
@@ -71,12 +76,84 @@ impl IntoResponse for AppError {
 pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub store_dir: PathBuf,
+    /// How to start the workers that parse uploaded workbooks out of process.
+    pub worker: Option<WorkerConfig>,
+    workers: Arc<Mutex<Vec<Worker>>>,
+    /// Indicator results by (store generation, period, unit): leaders' pages are read far more often
+    /// than returns arrive.
+    cache: Arc<Mutex<Cache>>,
+}
+
+#[derive(Default)]
+struct Cache {
+    generation: i64,
+    engine: Option<Arc<Engine>>,
+    results: HashMap<(String, String), Arc<Vec<pbgdpl_engine::IndicatorValue>>>,
 }
 
 impl AppState {
-    pub fn new(catalog: Arc<Catalog>, store_dir: PathBuf) -> Result<AppState, AppError> {
+    pub fn new(
+        catalog: Arc<Catalog>,
+        store_dir: PathBuf,
+        worker: Option<WorkerConfig>,
+    ) -> Result<AppState, AppError> {
         Store::open(&store_dir)?; // create it, and fail now rather than on the first request
-        Ok(AppState { catalog, store_dir })
+        Ok(AppState {
+            catalog,
+            store_dir,
+            worker,
+            workers: Arc::default(),
+            cache: Arc::default(),
+        })
+    }
+
+    /// Runs `f` with an idle upload worker (started if none is idle), and keeps the worker for later.
+    pub(crate) fn with_worker<T>(&self, f: impl FnOnce(Option<&mut Worker>) -> T) -> T {
+        let Some(config) = &self.worker else {
+            return f(None);
+        };
+        let taken = self.workers.lock().ok().and_then(|mut w| w.pop());
+        let mut worker = taken.unwrap_or_else(|| Worker::new(config.clone()));
+        let out = f(Some(&mut worker));
+        if let Ok(mut idle) = self.workers.lock() {
+            idle.push(worker);
+        }
+        out
+    }
+
+    /// Indicators for a unit and its children, computed once per store generation.
+    pub(crate) async fn indicators(
+        &self,
+        spec: &PeriodSpec,
+        unit: &str,
+    ) -> Result<Arc<Vec<pbgdpl_engine::IndicatorValue>>, AppError> {
+        let generation = self.store()?.generation()?;
+        let key = (spec.to_string(), unit.to_owned());
+        let engine = {
+            let mut cache = self
+                .cache
+                .lock()
+                .map_err(|_| AppError::Internal("cache poisoned".into()))?;
+            if cache.generation != generation || cache.engine.is_none() {
+                *cache = Cache {
+                    generation,
+                    engine: Some(Arc::new(self.engine()?)),
+                    results: HashMap::new(),
+                };
+            }
+            if let Some(hit) = cache.results.get(&key) {
+                return Ok(hit.clone());
+            }
+            cache.engine.clone()
+        };
+        let engine = engine.ok_or_else(|| AppError::Internal("no engine".into()))?;
+        let values = Arc::new(engine.indicators(spec, unit).await?);
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.generation == generation {
+                cache.results.insert(key, values.clone());
+            }
+        }
+        Ok(values)
     }
 
     pub(crate) fn store(&self) -> Result<Store, AppError> {
@@ -116,12 +193,16 @@ fn chrono_year() -> i32 {
     1970 + (secs / 31_556_952) as i32
 }
 
+/// Largest request body: a 20 MiB workbook plus the multipart envelope.
+pub const MAX_BODY: usize = 20 * 1024 * 1024 + 64 * 1024;
+
 /// The whole app.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::overview))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 

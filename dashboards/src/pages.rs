@@ -45,7 +45,7 @@ pub(crate) async fn overview(
         .ok_or_else(|| {
             AppError::BadRequest(format!("Đơn vị \"{unit}\" không có trong danh sách"))
         })?;
-    let values = state.engine()?.indicators(&spec, &unit).await?;
+    let values = state.indicators(&spec, &unit).await?;
     let mut tiles = String::new();
     for v in values.iter().filter(|v| v.unit == unit) {
         let places = if v.measure == "%" || v.measure == "‰" {

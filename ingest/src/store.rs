@@ -294,6 +294,15 @@ impl Store {
         )
     }
 
+    /// A number that changes whenever a return is stored (for caches of computed results).
+    pub fn generation(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) FROM returns",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn locked_periods(&self) -> Result<Vec<String>> {
         let mut stmt = self
             .conn

@@ -2,6 +2,7 @@
 //! pinned with hand-computed cases; and the command line as users and scripts run it.
 
 mod aggregation;
+mod api;
 mod cli;
 mod samples;
 mod support;

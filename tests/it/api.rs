@@ -1,0 +1,360 @@
+//! The HTTP API against a real server on loopback: the role matrix, dry runs, validation summaries,
+//! uploads parsed out of process, and the body limit.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value as Json, json};
+
+use crate::support::{bin, run, samples};
+
+/// A `pbgdpl serve` on a free loopback port, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(store: &Path) -> Server {
+        let units = samples().join("units.csv");
+        let mut child = Command::new(bin())
+            .args([
+                "--store",
+                &store.display().to_string(),
+                "--units",
+                &units.display().to_string(),
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn user(store: &Path, name: &str, role: &str, unit: Option<&str>) -> String {
+    let units = samples().join("units.csv").display().to_string();
+    let store = store.display().to_string();
+    let mut args = vec![
+        "--store", &store, "--units", &units, "user", "add", name, "--role", role,
+    ];
+    if let Some(u) = unit {
+        args.extend(["--unit", u]);
+    }
+    let out = run(&args, Path::new("."));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn call(req: ureq::Request, token: Option<&str>, body: Option<&Json>) -> (u16, Json) {
+    let req = match token {
+        Some(t) => req.set("Authorization", &format!("Bearer {t}")),
+        None => req,
+    };
+    let res = match body {
+        Some(b) => req.send_json(b.clone()),
+        None => req.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = resp.status();
+    let text = resp.into_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Json::String(text)),
+    )
+}
+
+fn multipart(url: &str, token: &str, file: &Path, fields: &[(&str, &str)]) -> (u16, Json) {
+    let boundary = "pbgdpl-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    let name = file.file_name().unwrap().to_string_lossy();
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(std::fs::read(file).unwrap());
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = ureq::post(url)
+        .set("Authorization", &format!("Bearer {token}"))
+        .set(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send_bytes(&body);
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = resp.status();
+    (
+        status,
+        serde_json::from_str(&resp.into_string().unwrap()).unwrap_or(Json::Null),
+    )
+}
+
+fn f01(unit: &str, reached: i64) -> Json {
+    json!({"form": "F01", "unit": unit, "period": "2026S1", "values": [
+        {"row": "01", "column": 1, "value": 1000}, {"row": "01", "column": 2, "value": 1000}, {"row": "01", "column": 3, "value": 0},
+        {"row": "02", "column": 1, "value": reached}, {"row": "02", "column": 2, "value": reached}, {"row": "02", "column": 3, "value": 0},
+        {"row": "03", "column": 1, "value": 10}, {"row": "04", "column": 1, "value": 9}
+    ]})
+}
+
+#[test]
+fn roles_submissions_and_uploads_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let admin = user(&store, "admin", "admin", None);
+    let viewer = user(&store, "lanhdao", "viewer", None);
+    let rep_a = user(&store, "phuong1", "reporter", Some("99001"));
+    let rep_b = user(&store, "xa2", "reporter", Some("99002"));
+    let s = Server::start(&store);
+    let url = |p: &str| format!("{}{p}", s.base);
+
+    // No token, or a wrong one: 401, whatever the route.
+    assert_eq!(
+        call(
+            ureq::get(&url("/api/v1/indicators?period=2026S1")),
+            None,
+            None
+        )
+        .0,
+        401
+    );
+    assert_eq!(
+        call(
+            ureq::post(&url("/api/v1/returns")),
+            Some("pbg_nope"),
+            Some(&f01("99001", 800))
+        )
+        .0,
+        401
+    );
+    // A viewer reads but cannot submit.
+    assert_eq!(
+        call(
+            ureq::post(&url("/api/v1/returns")),
+            Some(&viewer),
+            Some(&f01("99001", 800))
+        )
+        .0,
+        403
+    );
+    // A reporter submits for its own unit only.
+    assert_eq!(
+        call(
+            ureq::post(&url("/api/v1/returns")),
+            Some(&rep_b),
+            Some(&f01("99001", 800))
+        )
+        .0,
+        403
+    );
+    // Dry run: validated, not stored.
+    let (code, dry) = call(
+        ureq::post(&url("/api/v1/returns?dry_run=true")),
+        Some(&rep_a),
+        Some(&f01("99001", 800)),
+    );
+    assert_eq!(code, 200, "{dry}");
+    assert_eq!(dry["returns"][0]["status"], "accepted");
+    assert_eq!(
+        call(
+            ureq::get(&url("/api/v1/returns?period=2026S1")),
+            Some(&admin),
+            None
+        )
+        .1,
+        json!([])
+    );
+    // Accepted, then an identical re-submission changes nothing, then a change is version 2.
+    let (code, ok) = call(
+        ureq::post(&url("/api/v1/returns")),
+        Some(&rep_a),
+        Some(&f01("99001", 800)),
+    );
+    assert_eq!(
+        (code, ok["returns"][0]["version"].clone()),
+        (200, json!(1)),
+        "{ok}"
+    );
+    let (_, same) = call(
+        ureq::post(&url("/api/v1/returns")),
+        Some(&rep_a),
+        Some(&f01("99001", 800)),
+    );
+    assert_eq!(same["returns"][0]["status"], "unchanged");
+    let (_, v2) = call(
+        ureq::post(&url("/api/v1/returns")),
+        Some(&rep_a),
+        Some(&f01("99001", 850)),
+    );
+    assert_eq!(v2["returns"][0]["version"], 2);
+    // Invalid: 400 with the summary; the error names row and column, and no cell.
+    let (code, bad) = call(
+        ureq::post(&url("/api/v1/returns")),
+        Some(&rep_a),
+        Some(&f01("99001", 1200)),
+    );
+    assert_eq!(code, 400, "{bad}");
+    let err = &bad["returns"][0]["errors"][0];
+    assert_eq!(
+        (
+            err["rule"].as_str(),
+            err["row"].as_str(),
+            err["column"].as_u64(),
+            err["cell"].clone()
+        ),
+        (Some("part_exceeds_whole"), Some("02"), Some(1), Json::Null)
+    );
+    // Malformed JSON is the sender's mistake: 400, never 500.
+    let resp = ureq::post(&url("/api/v1/returns"))
+        .set("Authorization", &format!("Bearer {rep_a}"))
+        .set("Content-Type", "application/json")
+        .send_string("{not json");
+    assert!(matches!(resp, Err(ureq::Error::Status(400, _))));
+    // Indicators: a reporter reads the province and its own unit, not another unit.
+    let (code, ind) = call(
+        ureq::get(&url("/api/v1/indicators?period=2026S1")),
+        Some(&rep_a),
+        None,
+    );
+    assert_eq!(code, 200);
+    let cds1 = ind
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["indicator"] == "CDS-1" && v["unit"] == "99")
+        .unwrap();
+    assert_eq!(
+        (cds1["numerator"].as_i64(), cds1["denominator"].as_i64()),
+        (Some(850), Some(1000))
+    );
+    assert_eq!(
+        call(
+            ureq::get(&url("/api/v1/indicators?period=2026S1&unit=99002")),
+            Some(&rep_a),
+            None
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        call(
+            ureq::get(&url("/api/v1/indicators?period=2026S1&unit=99001")),
+            Some(&rep_a),
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        call(
+            ureq::get(&url("/api/v1/indicators?period=20X6")),
+            Some(&viewer),
+            None
+        )
+        .0,
+        400
+    );
+    // Uploads: the reporter's own workbook is accepted (both forms), another unit's is refused.
+    let (code, up) = multipart(
+        &url("/api/v1/returns/upload"),
+        &rep_b,
+        &samples().join("returns/99002_2026S1.xls"),
+        &[("period", "2026S1")],
+    );
+    assert_eq!(code, 200, "{up}");
+    assert_eq!(up["returns"].as_array().unwrap().len(), 2);
+    let (code, wrong) = multipart(
+        &url("/api/v1/returns/upload"),
+        &rep_b,
+        &samples().join("returns/99003_2026S1.ods"),
+        &[],
+    );
+    assert_eq!(code, 400);
+    assert_eq!(wrong["returns"][0]["errors"][0]["rule"], "unit_mismatch");
+    // A hostile upload rejects itself and the server lives on.
+    let (code, hostile) = multipart(
+        &url("/api/v1/returns/upload"),
+        &rep_b,
+        &crate::support::repo().join("fixtures/samples/hostile/shared_strings_claim.xlsx"),
+        &[],
+    );
+    assert_eq!(
+        (code, hostile["returns"][0]["errors"][0]["rule"].as_str()),
+        (400, Some("too_large"))
+    );
+    // Listing: a reporter sees its own returns only.
+    let (_, mine) = call(
+        ureq::get(&url("/api/v1/returns?period=2026S1")),
+        Some(&rep_b),
+        None,
+    );
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["unit"] == "99002")
+    );
+    let (_, all) = call(
+        ureq::get(&url("/api/v1/returns?period=2026S1")),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        4,
+        "99001 F01 v1 and v2, 99002 F01 and F02"
+    );
+    // Bodies over 20 MiB: 413.
+    let big = vec![b' '; 21 * 1024 * 1024];
+    let resp = ureq::post(&url("/api/v1/returns"))
+        .set("Authorization", &format!("Bearer {admin}"))
+        .set("Content-Type", "application/json")
+        .send_bytes(&big);
+    assert!(matches!(resp, Err(ureq::Error::Status(413, _))), "{resp:?}");
+    // The overview page renders the same figure as the API.
+    let page = ureq::get(&url("/?period=2026S1"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(page.contains("data-indicator=\"CDS-1\""), "{page}");
+    assert!(page.contains("85,00 %"), "CDS-1 = 850/1000 on the page");
+}
