@@ -148,10 +148,10 @@ impl AppState {
         };
         let engine = engine.ok_or_else(|| AppError::Internal("no engine".into()))?;
         let values = Arc::new(engine.indicators(spec, unit).await?);
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.generation == generation {
-                cache.results.insert(key, values.clone());
-            }
+        if let Ok(mut cache) = self.cache.lock()
+            && cache.generation == generation
+        {
+            cache.results.insert(key, values.clone());
         }
         Ok(values)
     }
