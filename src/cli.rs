@@ -84,14 +84,17 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: TableFormat,
     },
-    /// A blank return ready to fill.
+    /// A blank return ready to fill, or with --all every unit's returns for the period, zipped.
     Template {
-        #[arg(long)]
-        form: String,
-        #[arg(long)]
-        unit: String,
+        #[arg(long, required_unless_present = "all")]
+        form: Option<String>,
+        #[arg(long, required_unless_present = "all")]
+        unit: Option<String>,
         #[arg(long)]
         period: String,
+        /// Every unit's workbook (the forms it owes), in one .zip.
+        #[arg(long)]
+        all: bool,
         #[arg(short = 'o', long)]
         output: PathBuf,
     },
@@ -226,21 +229,14 @@ fn load_catalog(cli: &Cli) -> anyhow::Result<Arc<Catalog>> {
 }
 
 fn parse_period(s: &str) -> anyhow::Result<Period> {
-    Period::parse(s)
-        .with_context(|| format!("kỳ báo cáo `{s}` không hợp lệ (ví dụ: 2026S1, 2026P, 2026)"))
+    Period::parse(s).with_context(|| format!("kỳ báo cáo `{s}` không hợp lệ (ví dụ: 2026S1, 2026P, 2026)"))
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(&cli)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match &cli.command {
-        Command::Demo {
-            addr,
-            out,
-            no_serve,
-        } => {
+        Command::Demo { addr, out, no_serve } => {
             // The demo never touches the default store: its own, recreated each run.
             let store_dir = if cli.store == Path::new("./pbgdpl-data") {
                 PathBuf::from("./pbgdpl-demo")
@@ -288,29 +284,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             parse_period(period)?;
             let store = Store::open(&cli.store)?;
-            export(
-                &catalog,
-                &store,
-                period,
-                unit.as_deref(),
-                *format,
-                output.as_deref(),
-            )?;
+            export(&catalog, &store, period, unit.as_deref(), *format, output.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Indicators {
-            period,
-            unit,
-            format,
-        } => {
-            let spec = PeriodSpec::parse(period).with_context(|| {
-                format!("kỳ `{period}` không hợp lệ (2026S1, 2026P, 2026 hoặc 2025-2027)")
-            })?;
+        Command::Indicators { period, unit, format } => {
+            let spec = PeriodSpec::parse(period)
+                .with_context(|| format!("kỳ `{period}` không hợp lệ (2026S1, 2026P, 2026 hoặc 2025-2027)"))?;
             let store = Store::open(&cli.store)?;
             let engine = engine_for(&catalog, &store)?;
-            let unit = unit
-                .clone()
-                .unwrap_or_else(|| catalog.province.code.clone());
+            let unit = unit.clone().unwrap_or_else(|| catalog.province.code.clone());
             let values = rt.block_on(engine.indicators(&spec, &unit))?;
             print_indicators(&values, *format)?;
             Ok(ExitCode::SUCCESS)
@@ -319,22 +301,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             form,
             unit,
             period,
+            all,
             output,
         } => {
             let period = parse_period(period)?;
-            let form = catalog
-                .form(form)
-                .with_context(|| format!("biểu mẫu `{form}` không có trong danh mục"))?;
-            let unit = catalog
-                .units
-                .get(unit)
-                .with_context(|| format!("đơn vị `{unit}` không có trong danh sách"))?;
-            let bytes = pbgdpl_reports::template::return_workbook(
-                &catalog,
-                unit,
-                &period,
-                &[(form, None)],
-            )?;
+            let bytes = if *all {
+                pbgdpl_reports::template::bulk_zip(&catalog, &period)?
+            } else {
+                let (form, unit) = (form.as_deref().unwrap_or_default(), unit.as_deref().unwrap_or_default());
+                let form = catalog
+                    .form(form)
+                    .with_context(|| format!("biểu mẫu `{form}` không có trong danh mục"))?;
+                let unit = catalog
+                    .units
+                    .get(unit)
+                    .with_context(|| format!("đơn vị `{unit}` không có trong danh sách"))?;
+                pbgdpl_reports::template::return_workbook(&catalog, unit, &period, &[(form, None)])?
+            };
             std::fs::write(output, bytes).with_context(|| format!("{}", output.display()))?;
             println!("{}", output.display());
             Ok(ExitCode::SUCCESS)
@@ -342,9 +325,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report { period, unit, out } => {
             let period = parse_period(period)?;
             let store = Store::open(&cli.store)?;
-            let unit = unit
-                .clone()
-                .unwrap_or_else(|| catalog.province.code.clone());
+            let unit = unit.clone().unwrap_or_else(|| catalog.province.code.clone());
             for f in write_report(&rt, &catalog, &store, &period, &unit, out)? {
                 println!("{}", f.display());
             }
@@ -393,10 +374,8 @@ pub(crate) fn ingest_with_progress(
     let bar = if show && std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(files.len() as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tệp {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tệp {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(bar)
     } else {
@@ -436,9 +415,7 @@ fn print_summary(summary: &pipeline::ImportSummary, dry_run: bool) {
             r.form.as_deref().unwrap_or("-"),
             r.unit.as_deref().unwrap_or("-"),
             r.period.as_deref().unwrap_or("-"),
-            r.version
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "-".into()),
+            r.version.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
             r.file.as_deref().unwrap_or("")
         );
         for e in &r.errors {
@@ -446,10 +423,7 @@ fn print_summary(summary: &pipeline::ImportSummary, dry_run: bool) {
                 out,
                 "    lỗi [{}] {}{}: {}",
                 e.rule.id(),
-                e.sheet
-                    .as_deref()
-                    .map(|s| format!("{s}!"))
-                    .unwrap_or_default(),
+                e.sheet.as_deref().map(|s| format!("{s}!")).unwrap_or_default(),
                 e.cell.as_deref().unwrap_or(""),
                 e.message
             );
@@ -459,10 +433,7 @@ fn print_summary(summary: &pipeline::ImportSummary, dry_run: bool) {
                 out,
                 "    cảnh báo [{}] {}{}: {}",
                 w.rule.id(),
-                w.sheet
-                    .as_deref()
-                    .map(|s| format!("{s}!"))
-                    .unwrap_or_default(),
+                w.sheet.as_deref().map(|s| format!("{s}!")).unwrap_or_default(),
                 w.cell.as_deref().unwrap_or(""),
                 w.message
             );
@@ -485,11 +456,7 @@ fn print_summary(summary: &pipeline::ImportSummary, dry_run: bool) {
         count(Status::Accepted),
         count(Status::Unchanged),
         count(Status::Rejected),
-        if dry_run {
-            " (chạy thử, không lưu)"
-        } else {
-            ""
-        }
+        if dry_run { " (chạy thử, không lưu)" } else { "" }
     );
 }
 
@@ -508,12 +475,7 @@ fn export(
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
     let root = unit.unwrap_or(&catalog.province.code);
-    let under: std::collections::HashSet<&str> = catalog
-        .units
-        .subtree(root)
-        .iter()
-        .map(|u| u.code.as_str())
-        .collect();
+    let under: std::collections::HashSet<&str> = catalog.units.subtree(root).iter().map(|u| u.code.as_str()).collect();
     if under.is_empty() {
         bail!("đơn vị `{root}` không có trong danh sách");
     }
@@ -575,10 +537,7 @@ fn fmt_opt(v: Option<f64>, places: usize) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-pub(crate) fn print_indicators(
-    values: &[IndicatorValue],
-    format: TableFormat,
-) -> anyhow::Result<()> {
+pub(crate) fn print_indicators(values: &[IndicatorValue], format: TableFormat) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         TableFormat::Json => {
@@ -689,11 +648,7 @@ pub(crate) fn write_report(
     Ok(vec![xlsx])
 }
 
-pub(crate) async fn serve(
-    catalog: Arc<Catalog>,
-    store_dir: PathBuf,
-    addr: &str,
-) -> anyhow::Result<()> {
+pub(crate) async fn serve(catalog: Arc<Catalog>, store_dir: PathBuf, addr: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("không mở được địa chỉ {addr}"))?;

@@ -38,8 +38,7 @@ pub(crate) fn run(
         let deadline = period
             .deadline(&catalog.periods, SenderLevel::Commune)
             .context("calendar has no deadline")?;
-        let (late, on_time): (Vec<_>, Vec<_>) =
-            files.into_iter().enumerate().partition(|(i, _)| i % 8 == 3);
+        let (late, on_time): (Vec<_>, Vec<_>) = files.into_iter().enumerate().partition(|(i, _)| i % 8 == 3);
         for (files, day) in [
             (on_time, deadline - chrono::Duration::days(2)),
             (late, deadline + chrono::Duration::days(5)),
@@ -50,8 +49,7 @@ pub(crate) fn run(
                 isolation: crate::cli::worker_config(),
                 ..Options::default()
             };
-            let summary =
-                crate::cli::ingest_with_progress(&catalog, &mut store, &files, &opts, true)?;
+            let summary = crate::cli::ingest_with_progress(&catalog, &mut store, &files, &opts, true)?;
             let rejected = summary
                 .returns
                 .iter()
@@ -67,12 +65,8 @@ pub(crate) fn run(
     }
     let latest = periods[periods.len() - 1];
     let engine = crate::cli::engine_for(&catalog, &store)?;
-    let values =
-        rt.block_on(engine.indicators(&PeriodSpec::Single(latest), &catalog.province.code))?;
-    let province: Vec<_> = values
-        .into_iter()
-        .filter(|v| v.unit == catalog.province.code)
-        .collect();
+    let values = rt.block_on(engine.indicators(&PeriodSpec::Single(latest), &catalog.province.code))?;
+    let province: Vec<_> = values.into_iter().filter(|v| v.unit == catalog.province.code).collect();
     crate::cli::print_indicators(&province, crate::cli::TableFormat::Table)?;
     for f in crate::cli::write_report(rt, &catalog, &store, &latest, &catalog.province.code, out)? {
         println!("Báo cáo: {}", f.display());

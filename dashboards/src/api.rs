@@ -133,25 +133,15 @@ async fn upload(
                 let name = field.file_name().unwrap_or("upload.xlsx").to_owned();
                 file = Some((name, field.bytes().await.map_err(too_large)?.to_vec()));
             }
-            "unit" => {
-                unit = Some(field.text().await.map_err(too_large)?.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-            }
+            "unit" => unit = Some(field.text().await.map_err(too_large)?.trim().to_owned()).filter(|s| !s.is_empty()),
             "period" => {
-                period = Some(field.text().await.map_err(too_large)?.trim().to_owned())
-                    .filter(|s| !s.is_empty())
+                period = Some(field.text().await.map_err(too_large)?.trim().to_owned()).filter(|s| !s.is_empty())
             }
-            "dry_run" => {
-                dry_run = matches!(
-                    field.text().await.map_err(too_large)?.trim(),
-                    "true" | "1" | "on"
-                )
-            }
+            "dry_run" => dry_run = matches!(field.text().await.map_err(too_large)?.trim(), "true" | "1" | "on"),
             _ => {}
         }
     }
-    let (name, bytes) =
-        file.ok_or_else(|| AppError::BadRequest("Thiếu tệp báo cáo (trường \"file\")".into()))?;
+    let (name, bytes) = file.ok_or_else(|| AppError::BadRequest("Thiếu tệp báo cáo (trường \"file\")".into()))?;
     if let Some(u) = &unit {
         may_submit(&user, u)?;
     }
@@ -164,10 +154,8 @@ async fn upload(
     let summary = tokio::task::spawn_blocking(move || -> Result<ImportSummary, AppError> {
         let mut store = st.store()?;
         // Uploaded files are hostile: they are parsed by a bounded worker, never in the server.
-        st.with_worker(|w| {
-            pipeline::ingest_upload(&st.catalog, &mut store, &name, &bytes, &opts, w)
-        })
-        .map_err(AppError::from)
+        st.with_worker(|w| pipeline::ingest_upload(&st.catalog, &mut store, &name, &bytes, &opts, w))
+            .map_err(AppError::from)
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))??;
@@ -200,10 +188,7 @@ async fn list_returns(
         }
         let deadline = pbgdpl_ingest::catalog::Period::parse(&r.period).and_then(|p| {
             let unit = cat.units.get(&r.unit)?;
-            p.deadline(
-                &cat.periods,
-                pbgdpl_ingest::catalog::SenderLevel::of(unit.kind),
-            )
+            p.deadline(&cat.periods, pbgdpl_ingest::catalog::SenderLevel::of(unit.kind))
         });
         let received = pbgdpl_ingest::arrow_tables::local_date(&r.received_at);
         let late = deadline.map(|d| received > d.format("%Y-%m-%d").to_string());
@@ -234,14 +219,9 @@ async fn indicators(
     };
     let spec = PeriodSpec::parse(&period)
         .ok_or_else(|| AppError::BadRequest(format!("Kỳ báo cáo \"{period}\" không hợp lệ")))?;
-    let unit = q
-        .unit
-        .unwrap_or_else(|| state.catalog.province.code.clone());
+    let unit = q.unit.unwrap_or_else(|| state.catalog.province.code.clone());
     // A reporter reads the province-level indicators and its own unit's, nobody else's.
-    if user.role == "reporter"
-        && unit != state.catalog.province.code
-        && user.unit.as_deref() != Some(unit.as_str())
-    {
+    if user.role == "reporter" && unit != state.catalog.province.code && user.unit.as_deref() != Some(unit.as_str()) {
         return Err(AppError::Forbidden(format!(
             "Không có quyền xem số liệu của đơn vị {unit}"
         )));

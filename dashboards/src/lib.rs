@@ -63,11 +63,7 @@ impl IntoResponse for AppError {
                     .into_response();
             }
         };
-        (
-            status,
-            axum::Json(serde_json::json!({"error": self.to_string()})),
-        )
-            .into_response()
+        (status, axum::Json(serde_json::json!({"error": self.to_string()}))).into_response()
     }
 }
 
@@ -92,11 +88,7 @@ struct Cache {
 }
 
 impl AppState {
-    pub fn new(
-        catalog: Arc<Catalog>,
-        store_dir: PathBuf,
-        worker: Option<WorkerConfig>,
-    ) -> Result<AppState, AppError> {
+    pub fn new(catalog: Arc<Catalog>, store_dir: PathBuf, worker: Option<WorkerConfig>) -> Result<AppState, AppError> {
         Store::open(&store_dir)?; // create it, and fail now rather than on the first request
         Ok(AppState {
             catalog,
@@ -212,7 +204,5 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }

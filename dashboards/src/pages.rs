@@ -34,25 +34,17 @@ pub(crate) async fn overview(
     };
     let spec = PeriodSpec::parse(&period)
         .ok_or_else(|| AppError::BadRequest(format!("Kỳ báo cáo \"{period}\" không hợp lệ")))?;
-    let unit = q
-        .unit
-        .unwrap_or_else(|| state.catalog.province.code.clone());
+    let unit = q.unit.unwrap_or_else(|| state.catalog.province.code.clone());
     let unit_name = state
         .catalog
         .units
         .get(&unit)
         .map(|u| u.name.clone())
-        .ok_or_else(|| {
-            AppError::BadRequest(format!("Đơn vị \"{unit}\" không có trong danh sách"))
-        })?;
+        .ok_or_else(|| AppError::BadRequest(format!("Đơn vị \"{unit}\" không có trong danh sách")))?;
     let values = state.indicators(&spec, &unit).await?;
     let mut tiles = String::new();
     for v in values.iter().filter(|v| v.unit == unit) {
-        let places = if v.measure == "%" || v.measure == "‰" {
-            2
-        } else {
-            0
-        };
+        let places = if v.measure == "%" || v.measure == "‰" { 2 } else { 0 };
         let value = v
             .value
             .map(|x| format!("{} {}", decimal_vi(x, places), esc(&v.measure)))

@@ -10,8 +10,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use pbgdpl_ingest::catalog::{
-    Catalog, ColumnType, Due, FormRule, Indicator, IndicatorKind, PeriodKind, SenderLevel, TaskDue,
-    Term,
+    Catalog, ColumnType, Due, FormRule, Indicator, IndicatorKind, PeriodKind, SenderLevel, TaskDue, Term,
 };
 use serde::Serialize;
 
@@ -97,9 +96,7 @@ fn col_i64(b: &RecordBatch, name: &str) -> Result<Vec<Option<i64>>> {
         .as_any()
         .downcast_ref::<datafusion::arrow::array::Int64Array>()
         .ok_or_else(|| Error::Input(format!("column {name} is not a number")))?;
-    Ok((0..a.len())
-        .map(|i| (!a.is_null(i)).then(|| a.value(i)))
-        .collect())
+    Ok((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
 }
 
 async fn run(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
@@ -178,11 +175,7 @@ fn derived_sql(catalog: &Catalog) -> String {
             };
             let areas: Vec<(u32, String)> = cols
                 .iter()
-                .filter_map(|c| {
-                    form.column(*c)
-                        .and_then(|d| d.area.clone())
-                        .map(|a| (*c, a))
-                })
+                .filter_map(|c| form.column(*c).and_then(|d| d.area.clone()).map(|a| (*c, a)))
                 .collect();
             if areas.len() != cols.len() || areas.is_empty() {
                 continue;
@@ -192,11 +185,7 @@ fn derived_sql(catalog: &Catalog) -> String {
                 .map(|(c, a)| format!("({c}, {})", q(a)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let split_cols = areas
-                .iter()
-                .map(|(c, _)| c.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let split_cols = areas.iter().map(|(c, _)| c.to_string()).collect::<Vec<_>>().join(", ");
             let (f, rows) = (q(&form.id), in_list(rows.iter().map(String::as_str)));
             parts.push(format!(
                 "SELECT e.unit, e.form, e.row_code, CAST(c.col AS INT) AS col, \
@@ -234,8 +223,7 @@ fn terms_cond(terms: &[Term]) -> String {
 /// Registers `due (unit, form, territorial, deadline)`: the returns each unit owes for the period.
 fn register_due(ctx: &SessionContext, catalog: &Catalog, spec: &PeriodSpec) -> Result<()> {
     let period = spec.reference_period();
-    let (mut units, mut forms, mut terr, mut deadlines) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut units, mut forms, mut terr, mut deadlines) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for u in &catalog.units.list {
         for f in catalog.forms_due(u, &period) {
             units.push(u.code.as_str());
@@ -312,11 +300,7 @@ fn register_tasks(ctx: &SessionContext, catalog: &Catalog, spec: &PeriodSpec) ->
 /// Per requested unit: (numerator, denominator, reporting, due, basis).
 type Row = (Option<i64>, Option<i64>, i64, i64, Option<String>);
 
-async fn cell_indicator(
-    ctx: &SessionContext,
-    ind: &Indicator,
-    list: &str,
-) -> Result<HashMap<String, Row>> {
+async fn cell_indicator(ctx: &SessionContext, ind: &Indicator, list: &str) -> Result<HashMap<String, Row>> {
     let terr = |due: Due| {
         if due == Due::Territorial {
             " AND u.territorial"
@@ -326,11 +310,7 @@ async fn cell_indicator(
     };
     let (nc, dc) = (terms_cond(&ind.numerator), terms_cond(&ind.denominator));
     let (nt, dt) = (terr(ind.due), terr(ind.denominator_due));
-    let num_form = ind
-        .numerator
-        .first()
-        .map(|t| q(&t.form))
-        .unwrap_or_else(|| "''".into());
+    let num_form = ind.numerator.first().map(|t| q(&t.form)).unwrap_or_else(|| "''".into());
     let due_terr = if ind.due == Due::Territorial {
         " AND territorial"
     } else {
@@ -358,10 +338,7 @@ async fn cell_indicator(
     );
     let mut due_by_unit = HashMap::new();
     for b in run(ctx, &due_sql).await? {
-        for (u, n) in col_strings(&b, "unit")?
-            .into_iter()
-            .zip(col_i64(&b, "due")?)
-        {
+        for (u, n) in col_strings(&b, "unit")?.into_iter().zip(col_i64(&b, "due")?) {
             due_by_unit.insert(u.unwrap_or_default(), n.unwrap_or(0));
         }
     }
@@ -431,21 +408,14 @@ async fn reporting_indicator(
     Ok(out)
 }
 
-async fn tasks_indicator(
-    ctx: &SessionContext,
-    catalog: &Catalog,
-    list: &str,
-) -> Result<HashMap<String, Row>> {
+async fn tasks_indicator(ctx: &SessionContext, catalog: &Catalog, list: &str) -> Result<HashMap<String, Row>> {
     let Some(form) = catalog.forms.iter().find(|f| f.rows_from_plan) else {
         return Ok(HashMap::new());
     };
     let Some(status) = form.columns.iter().find(|c| c.kind == ColumnType::Status) else {
         return Ok(HashMap::new());
     };
-    let (done, date_col) = (
-        status.done.clone().unwrap_or_default(),
-        status.date_column.unwrap_or(0),
-    );
+    let (done, date_col) = (status.done.clone().unwrap_or_default(), status.date_column.unwrap_or(0));
     let sql = format!(
         "WITH st AS (SELECT unit, row_code, MAX(CASE WHEN col = {sc} THEN txt END) AS status, \
                             MAX(CASE WHEN col = {date_col} THEN txt END) AS done_date \
@@ -476,24 +446,14 @@ async fn tasks_indicator(
         for i in 0..units.len() {
             out.insert(
                 units[i].clone().unwrap_or_default(),
-                (
-                    done[i],
-                    due[i],
-                    reporting[i].unwrap_or(0),
-                    leads[i].unwrap_or(0),
-                    None,
-                ),
+                (done[i], due[i], reporting[i].unwrap_or(0), leads[i].unwrap_or(0), None),
             );
         }
     }
     Ok(out)
 }
 
-pub(crate) async fn compute(
-    engine: &Engine,
-    spec: &PeriodSpec,
-    unit: &str,
-) -> Result<Vec<IndicatorValue>> {
+pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str) -> Result<Vec<IndicatorValue>> {
     let catalog = engine.catalog();
     let root = catalog
         .units
@@ -523,10 +483,7 @@ pub(crate) async fn compute(
     }
     for u in &requested {
         for (ind, rows) in &results {
-            let (num, den, reporting, due, basis) = rows
-                .get(&u.code)
-                .cloned()
-                .unwrap_or((None, None, 0, 0, None));
+            let (num, den, reporting, due, basis) = rows.get(&u.code).cloned().unwrap_or((None, None, 0, 0, None));
             let value = match ind.kind {
                 IndicatorKind::Count => num.filter(|_| reporting > 0).map(|n| n as f64),
                 // A rate whose denominator is 0 or missing is "no data", never 0% and never an error.
@@ -541,11 +498,7 @@ pub(crate) async fn compute(
             };
             let target = catalog.target(&ind.code, year);
             let status = match (value, target) {
-                (Some(v), Some((_, t))) => Some(if v >= t.min {
-                    Status::Dat
-                } else {
-                    Status::ChuaDat
-                }),
+                (Some(v), Some((_, t))) => Some(if v >= t.min { Status::Dat } else { Status::ChuaDat }),
                 _ => None,
             };
             let gap = match (value, target) {
@@ -567,18 +520,12 @@ pub(crate) async fn compute(
                 period: spec.to_string(),
                 value,
                 numerator: num,
-                denominator: if ind.kind == IndicatorKind::Count {
-                    None
-                } else {
-                    den
-                },
+                denominator: if ind.kind == IndicatorKind::Count { None } else { den },
                 target: target.map(|(_, t)| t.min),
                 status,
                 coverage,
                 basis: basis.or_else(|| match spec {
-                    PeriodSpec::Single(p) if p.kind == PeriodKind::Semiannual => {
-                        Some("semiannual".into())
-                    }
+                    PeriodSpec::Single(p) if p.kind == PeriodKind::Semiannual => Some("semiannual".into()),
                     _ => None,
                 }),
                 name: ind.name.clone(),

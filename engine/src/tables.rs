@@ -45,9 +45,7 @@ pub(crate) fn register_catalog_tables(ctx: &SessionContext, catalog: &Catalog) -
             vec![
                 strings(units.iter().map(|u| u.code.as_str())),
                 strings(units.iter().map(|u| u.kind.id())),
-                Arc::new(StringArray::from_iter(
-                    units.iter().map(|u| u.area.map(|a| a.id())),
-                )),
+                Arc::new(StringArray::from_iter(units.iter().map(|u| u.area.map(|a| a.id())))),
                 Arc::new(BooleanArray::from_iter(
                     units.iter().map(|u| Some(u.kind.is_territorial())),
                 )),

@@ -25,33 +25,17 @@ pub fn values_schema() -> SchemaRef {
 
 pub fn values_batch(values: &[StoredValue]) -> Result<RecordBatch> {
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            values.iter().map(|v| v.unit.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            values.iter().map(|v| v.form.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            values.iter().map(|v| v.period.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            values.iter().map(|v| v.row.as_str()),
-        )),
-        Arc::new(Int32Array::from_iter_values(
-            values.iter().map(|v| v.column as i32),
-        )),
-        Arc::new(Int64Array::from_iter(
-            values.iter().map(|v| v.value.as_i64()),
-        )),
-        Arc::new(StringArray::from_iter(values.iter().map(
-            |v| match &v.value {
-                Value::Text(t) => Some(t.as_str()),
-                Value::Int(_) => None,
-            },
-        ))),
-        Arc::new(Int64Array::from_iter_values(
-            values.iter().map(|v| v.version),
-        )),
+        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.unit.as_str()))),
+        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.form.as_str()))),
+        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.period.as_str()))),
+        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.row.as_str()))),
+        Arc::new(Int32Array::from_iter_values(values.iter().map(|v| v.column as i32))),
+        Arc::new(Int64Array::from_iter(values.iter().map(|v| v.value.as_i64()))),
+        Arc::new(StringArray::from_iter(values.iter().map(|v| match &v.value {
+            Value::Text(t) => Some(t.as_str()),
+            Value::Int(_) => None,
+        }))),
+        Arc::new(Int64Array::from_iter_values(values.iter().map(|v| v.version))),
     ];
     Ok(RecordBatch::try_new(values_schema(), cols)?)
 }
@@ -72,24 +56,14 @@ pub fn returns_schema() -> SchemaRef {
 
 pub fn returns_batch(returns: &[ReturnRecord]) -> Result<RecordBatch> {
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            returns.iter().map(|r| r.unit.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            returns.iter().map(|r| r.form.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            returns.iter().map(|r| r.period.as_str()),
-        )),
-        Arc::new(Int64Array::from_iter_values(
-            returns.iter().map(|r| r.version),
-        )),
+        Arc::new(StringArray::from_iter_values(returns.iter().map(|r| r.unit.as_str()))),
+        Arc::new(StringArray::from_iter_values(returns.iter().map(|r| r.form.as_str()))),
+        Arc::new(StringArray::from_iter_values(returns.iter().map(|r| r.period.as_str()))),
+        Arc::new(Int64Array::from_iter_values(returns.iter().map(|r| r.version))),
         Arc::new(StringArray::from_iter_values(
             returns.iter().map(|r| r.received_at.as_str()),
         )),
-        Arc::new(StringArray::from_iter_values(
-            returns.iter().map(|r| r.source.as_str()),
-        )),
+        Arc::new(StringArray::from_iter_values(returns.iter().map(|r| r.source.as_str()))),
         Arc::new(StringArray::from_iter_values(
             returns.iter().map(|r| local_date(&r.received_at)),
         )),

@@ -202,9 +202,7 @@ pub fn ingest_files(
             Ok(bytes) => {
                 let sha = sha256_hex(&bytes);
                 match read_with(worker.as_mut(), catalog, &display, &bytes, &opts.limits) {
-                    WorkbookOutcome::FileRejected(issue) => {
-                        reports.push(rejected_file(&display, issue))
-                    }
+                    WorkbookOutcome::FileRejected(issue) => reports.push(rejected_file(&display, issue)),
                     WorkbookOutcome::Returns(rs) => {
                         for (draft, issues) in rs {
                             pending.push(Pending {
@@ -288,9 +286,7 @@ pub fn ingest_upload(
                     ..rejection(opts)
                 })?;
             }
-            Ok(ImportSummary {
-                returns: vec![report],
-            })
+            Ok(ImportSummary { returns: vec![report] })
         }
         WorkbookOutcome::Returns(rs) => {
             let pending = rs
@@ -336,12 +332,7 @@ fn rejected_file(file: &str, issue: Issue) -> ReturnReport {
     }
 }
 
-fn finish(
-    catalog: &Catalog,
-    store: &mut Store,
-    pending: Vec<Pending>,
-    opts: &Options,
-) -> Result<ImportSummary> {
+fn finish(catalog: &Catalog, store: &mut Store, pending: Vec<Pending>, opts: &Options) -> Result<ImportSummary> {
     let locked = store.locked_periods()?;
     let mut reports = Vec::with_capacity(pending.len());
     let mut to_store: Vec<(usize, Submission)> = Vec::new();
@@ -360,8 +351,7 @@ fn finish(
             locked_periods: locked.clone(),
         };
         issues.extend(validate(catalog, &mut draft, &ctx));
-        let (errors, warnings): (Vec<Issue>, Vec<Issue>) =
-            issues.into_iter().partition(Issue::is_error);
+        let (errors, warnings): (Vec<Issue>, Vec<Issue>) = issues.into_iter().partition(Issue::is_error);
         let report = ReturnReport {
             file: draft.file.clone(),
             sheet: draft.sheet.clone(),

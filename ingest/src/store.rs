@@ -162,10 +162,7 @@ impl Store {
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')",
             [],
         )?;
-        Ok(Store {
-            conn,
-            path: Some(path),
-        })
+        Ok(Store { conn, path: Some(path) })
     }
 
     /// A store in memory, for tests.
@@ -282,12 +279,7 @@ impl Store {
     }
 
     /// The values of the latest version of one return, for the `jump` warning.
-    pub fn latest_return_values(
-        &self,
-        unit: &str,
-        form: &str,
-        period: &str,
-    ) -> Result<Vec<StoredValue>> {
+    pub fn latest_return_values(&self, unit: &str, form: &str, period: &str) -> Result<Vec<StoredValue>> {
         self.values_where(
             "r.unit = ?1 AND r.form = ?2 AND r.period = ?3",
             params![unit, form, period],
@@ -304,9 +296,7 @@ impl Store {
     }
 
     pub fn locked_periods(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT period FROM period_locks ORDER BY period")?;
+        let mut stmt = self.conn.prepare("SELECT period FROM period_locks ORDER BY period")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -349,9 +339,7 @@ impl Store {
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, role, unit FROM users ORDER BY name")?;
+        let mut stmt = self.conn.prepare("SELECT name, role, unit FROM users ORDER BY name")?;
         let rows = stmt.query_map([], |r| {
             Ok(User {
                 name: r.get(0)?,
@@ -403,7 +391,9 @@ fn store_one(tx: &rusqlite::Connection, sub: &Submission) -> Result<Stored> {
     )?;
     let id = tx.last_insert_rowid();
     {
-        let mut ins = tx.prepare_cached("INSERT INTO cell_values (return_id, row_code, col, num, txt) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO cell_values (return_id, row_code, col, num, txt) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
         for v in &values {
             let (num, txt) = match &v.value {
                 Value::Int(n) => (Some(*n), None),
@@ -411,17 +401,14 @@ fn store_one(tx: &rusqlite::Connection, sub: &Submission) -> Result<Stored> {
             };
             ins.execute(params![id, v.row, v.column, num, txt])?;
         }
-        let mut warn =
-            tx.prepare_cached("INSERT INTO warnings (return_id, issue_json) VALUES (?1, ?2)")?;
+        let mut warn = tx.prepare_cached("INSERT INTO warnings (return_id, issue_json) VALUES (?1, ?2)")?;
         for w in &sub.warnings {
             warn.execute(params![id, serde_json::to_string(w).unwrap_or_default()])?;
         }
     }
     let mut changed = Vec::new();
     if let Some((prev_id, _, _)) = latest {
-        let mut stmt = tx.prepare_cached(
-            "SELECT row_code, col, num, txt FROM cell_values WHERE return_id = ?1",
-        )?;
+        let mut stmt = tx.prepare_cached("SELECT row_code, col, num, txt FROM cell_values WHERE return_id = ?1")?;
         let before: Vec<(String, u32, Option<String>)> = stmt
             .query_map(params![prev_id], |r| {
                 let num: Option<i64> = r.get(2)?;
@@ -515,35 +502,21 @@ mod tests {
     #[test]
     fn resubmission_is_a_new_version_and_identical_is_a_no_op() {
         let mut store = Store::in_memory().unwrap();
-        let first = store
-            .submit(&sub(&[("01", 1, 100), ("02", 1, 50)]))
-            .unwrap();
+        let first = store.submit(&sub(&[("01", 1, 100), ("02", 1, 50)])).unwrap();
         assert_eq!((first.version, first.new_version), (1, true));
-        let same = store
-            .submit(&sub(&[("02", 1, 50), ("01", 1, 100)]))
-            .unwrap();
+        let same = store.submit(&sub(&[("02", 1, 50), ("01", 1, 100)])).unwrap();
         assert_eq!((same.version, same.new_version), (1, false));
-        let changed = store
-            .submit(&sub(&[("01", 1, 120), ("02", 1, 50)]))
-            .unwrap();
+        let changed = store.submit(&sub(&[("01", 1, 120), ("02", 1, 50)])).unwrap();
         assert_eq!((changed.version, changed.new_version), (2, true));
         assert_eq!(
             changed.changed,
-            vec![(
-                "01".to_string(),
-                1,
-                Some("100".to_string()),
-                Some("120".to_string())
-            )]
+            vec![("01".to_string(), 1, Some("100".to_string()), Some("120".to_string()))]
         );
         // Both versions stay; the latest counts.
         assert_eq!(store.returns(Some("2026S1")).unwrap().len(), 2);
         let latest = store.latest_values("2026S1").unwrap();
         assert_eq!(
-            latest
-                .iter()
-                .find(|v| v.row == "01")
-                .map(|v| v.value.clone()),
+            latest.iter().find(|v| v.row == "01").map(|v| v.value.clone()),
             Some(Value::Int(120))
         );
     }
@@ -553,10 +526,7 @@ mod tests {
         let mut store = Store::in_memory().unwrap();
         let token = store.add_user("an", "reporter", Some("99001")).unwrap();
         let user = store.user_by_token(&token).unwrap().unwrap();
-        assert_eq!(
-            (user.name.as_str(), user.unit.as_deref()),
-            ("an", Some("99001"))
-        );
+        assert_eq!((user.name.as_str(), user.unit.as_deref()), ("an", Some("99001")));
         assert!(store.user_by_token("pbg_wrong").unwrap().is_none());
         let stored: String = store
             .conn

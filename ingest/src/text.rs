@@ -121,9 +121,7 @@ fn split_decimal(num: &str) -> Result<(&str, Option<&str>), NumberError> {
 
 /// Removes a grouping separator, checking that every group after the first has three digits.
 fn ungroup(int_part: &str) -> Result<String, NumberError> {
-    let groups: Vec<&str> = int_part
-        .split(['.', ',', ' ', '\u{a0}', '\u{202f}'])
-        .collect();
+    let groups: Vec<&str> = int_part.split(['.', ',', ' ', '\u{a0}', '\u{202f}']).collect();
     if groups.len() == 1 {
         return Ok(groups[0].to_owned());
     }

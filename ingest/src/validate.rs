@@ -60,13 +60,7 @@ pub fn validate(catalog: &Catalog, draft: &mut ReturnDraft, ctx: &Context) -> Ve
     issues
 }
 
-fn check_unit(
-    catalog: &Catalog,
-    form: &Form,
-    draft: &ReturnDraft,
-    ctx: &Context,
-    issues: &mut Vec<Issue>,
-) {
+fn check_unit(catalog: &Catalog, form: &Form, draft: &ReturnDraft, ctx: &Context, issues: &mut Vec<Issue>) {
     let sheet = draft.sheet.as_deref();
     let cell = draft.unit_cell.as_deref();
     let Some(code) = draft.unit.as_deref() else {
@@ -116,23 +110,13 @@ fn check_unit(
     }
 }
 
-fn check_period(
-    catalog: &Catalog,
-    form: &Form,
-    draft: &ReturnDraft,
-    ctx: &Context,
-    issues: &mut Vec<Issue>,
-) {
+fn check_period(catalog: &Catalog, form: &Form, draft: &ReturnDraft, ctx: &Context, issues: &mut Vec<Issue>) {
     let sheet = draft.sheet.as_deref();
     let cell = draft.period_cell.as_deref();
     let Some(code) = draft.period.as_deref() else {
         if !issues.iter().any(|i| i.rule == Rule::UnknownPeriod) {
             issues.push(
-                Issue::error(
-                    Rule::UnknownPeriod,
-                    "Không ghi kỳ báo cáo (dòng \"Kỳ báo cáo: ...\")",
-                )
-                .at(sheet, cell),
+                Issue::error(Rule::UnknownPeriod, "Không ghi kỳ báo cáo (dòng \"Kỳ báo cáo: ...\")").at(sheet, cell),
             );
         }
         return;
@@ -170,25 +154,15 @@ fn check_period(
                     ),
                 )
                 .at(sheet, cell)
-                .expected(
-                    format!("kỳ bắt đầu trước {}", today.format("%d/%m/%Y")),
-                    period.code(),
-                ),
+                .expected(format!("kỳ bắt đầu trước {}", today.format("%d/%m/%Y")), period.code()),
             );
         }
     }
-    if let Some(want) = ctx
-        .period
-        .as_deref()
-        .filter(|w| Period::parse(w) != Some(period))
-    {
+    if let Some(want) = ctx.period.as_deref().filter(|w| Period::parse(w) != Some(period)) {
         issues.push(
             Issue::error(
                 Rule::PeriodMismatch,
-                format!(
-                    "Báo cáo ghi kỳ {} nhưng được gửi cho kỳ {want}",
-                    period.code()
-                ),
+                format!("Báo cáo ghi kỳ {} nhưng được gửi cho kỳ {want}", period.code()),
             )
             .at(sheet, cell)
             .expected(want, period.code()),
@@ -214,10 +188,7 @@ fn check_values(form: &Form, draft: &mut ReturnDraft, issues: &mut Vec<Issue>) {
     let mut seen = BTreeMap::new();
     let mut keep = Vec::with_capacity(draft.values.len());
     for v in std::mem::take(&mut draft.values) {
-        let at = |i: Issue| {
-            i.at(sheet.as_deref(), v.cell.as_deref())
-                .cell_of(&v.row, v.column)
-        };
+        let at = |i: Issue| i.at(sheet.as_deref(), v.cell.as_deref()).cell_of(&v.row, v.column);
         let Some(row) = form.match_row(&v.row) else {
             issues.push(at(Issue::error(
                 Rule::UnknownRow,
@@ -225,10 +196,7 @@ fn check_values(form: &Form, draft: &mut ReturnDraft, issues: &mut Vec<Issue>) {
             )));
             continue;
         };
-        let Some(col) = form
-            .column(v.column)
-            .filter(|_| row.columns.contains(&v.column))
-        else {
+        let Some(col) = form.column(v.column).filter(|_| row.columns.contains(&v.column)) else {
             issues.push(at(Issue::error(
                 Rule::UnknownRow,
                 format!("Chỉ tiêu {} không có cột ({})", row.code, v.column),
@@ -238,10 +206,7 @@ fn check_values(form: &Form, draft: &mut ReturnDraft, issues: &mut Vec<Issue>) {
         if seen.insert((row.code.clone(), v.column), ()).is_some() {
             issues.push(at(Issue::error(
                 Rule::DuplicateRow,
-                format!(
-                    "Ô chỉ tiêu {} cột ({}) được ghi nhiều lần",
-                    row.code, v.column
-                ),
+                format!("Ô chỉ tiêu {} cột ({}) được ghi nhiều lần", row.code, v.column),
             )));
             continue;
         }
@@ -254,11 +219,8 @@ fn check_values(form: &Form, draft: &mut ReturnDraft, issues: &mut Vec<Issue>) {
                 .expected("≥ 0", n.to_string())));
             }
             (ColumnType::Count, Value::Text(t)) => {
-                issues.push(at(Issue::error(
-                    Rule::NotANumber,
-                    format!("\"{t}\" không phải là số"),
-                )
-                .expected("số nguyên không âm", t.clone())));
+                issues.push(at(Issue::error(Rule::NotANumber, format!("\"{t}\" không phải là số"))
+                    .expected("số nguyên không âm", t.clone())));
             }
             (ColumnType::Date, Value::Text(t)) => match parse_date_text(t) {
                 Some(d) => keep.push(CellValue {
@@ -289,13 +251,7 @@ fn check_values(form: &Form, draft: &mut ReturnDraft, issues: &mut Vec<Issue>) {
     draft.values = keep;
 }
 
-fn check_tasks(
-    catalog: &Catalog,
-    form: &Form,
-    draft: &mut ReturnDraft,
-    ctx: &Context,
-    issues: &mut Vec<Issue>,
-) {
+fn check_tasks(catalog: &Catalog, form: &Form, draft: &mut ReturnDraft, ctx: &Context, issues: &mut Vec<Issue>) {
     let sheet = draft.sheet.clone();
     let plan_issued = catalog.plan_in_force().map(|p| p.issued);
     let Some(status_col) = form.columns.iter().find(|c| c.kind == ColumnType::Status) else {
@@ -310,8 +266,7 @@ fn check_tasks(
             .iter()
             .position(|v| v.row == row && v.column == status_col.number);
         let date_col = status_col.date_column;
-        let date =
-            date_col.and_then(|dc| draft.values.iter().find(|v| v.row == row && v.column == dc));
+        let date = date_col.and_then(|dc| draft.values.iter().find(|v| v.row == row && v.column == dc));
         let date_addr = date.and_then(|d| d.cell.clone());
         let date_value = date.map(|d| d.value.to_text());
         let mut done = false;
@@ -324,21 +279,15 @@ fn check_tasks(
                     v.value = Value::Text(choice.clone());
                 }
                 None => issues.push(
-                    Issue::error(
-                        Rule::InvalidStatus,
-                        format!("Tình trạng \"{text}\" không hợp lệ"),
-                    )
-                    .at(sheet.as_deref(), v.cell.as_deref())
-                    .cell_of(&row, status_col.number)
-                    .expected(status_col.choices.join(" | "), text.clone()),
+                    Issue::error(Rule::InvalidStatus, format!("Tình trạng \"{text}\" không hợp lệ"))
+                        .at(sheet.as_deref(), v.cell.as_deref())
+                        .cell_of(&row, status_col.number)
+                        .expected(status_col.choices.join(" | "), text.clone()),
                 ),
             }
         }
         let Some(dc) = date_col else { continue };
-        let at = |i: Issue| {
-            i.at(sheet.as_deref(), date_addr.as_deref())
-                .cell_of(&row, dc)
-        };
+        let at = |i: Issue| i.at(sheet.as_deref(), date_addr.as_deref()).cell_of(&row, dc);
         match (
             done,
             date_value
@@ -360,10 +309,7 @@ fn check_tasks(
                 if plan_issued.is_some_and(|p| d < p) {
                     issues.push(at(Issue::error(
                         Rule::InvalidDate,
-                        format!(
-                            "Ngày hoàn thành {} trước ngày ban hành Kế hoạch",
-                            d.format("%d/%m/%Y")
-                        ),
+                        format!("Ngày hoàn thành {} trước ngày ban hành Kế hoạch", d.format("%d/%m/%Y")),
                     )));
                 }
             }
@@ -388,18 +334,13 @@ fn check_rules(form: &Form, draft: &ReturnDraft, ctx: &Context, issues: &mut Vec
                     let Some((tv, t)) = get(row, *total) else {
                         continue;
                     };
-                    let part_values: Option<Vec<i64>> =
-                        parts.iter().map(|p| get(row, *p).map(|(_, n)| n)).collect();
+                    let part_values: Option<Vec<i64>> = parts.iter().map(|p| get(row, *p).map(|(_, n)| n)).collect();
                     let Some(part_values) = part_values else {
                         continue;
                     };
                     let sum: i64 = part_values.iter().sum();
                     if sum != t {
-                        let cols = parts
-                            .iter()
-                            .map(|p| format!("({p})"))
-                            .collect::<Vec<_>>()
-                            .join(" + ");
+                        let cols = parts.iter().map(|p| format!("({p})")).collect::<Vec<_>>().join(" + ");
                         issues.push(
                             Issue::error(
                                 Rule::TotalMismatch,
@@ -464,10 +405,8 @@ fn check_rules(form: &Form, draft: &ReturnDraft, ctx: &Context, issues: &mut Vec
             }
             FormRule::Jump { factor } => {
                 for v in &draft.values {
-                    let (Some(now), Some(&before)) = (
-                        v.value.as_i64(),
-                        ctx.previous.get(&(v.row.clone(), v.column)),
-                    ) else {
+                    let (Some(now), Some(&before)) = (v.value.as_i64(), ctx.previous.get(&(v.row.clone(), v.column)))
+                    else {
                         continue;
                     };
                     // Small counts move a lot without meaning anything; only flag established figures.
@@ -477,10 +416,19 @@ fn check_rules(form: &Form, draft: &ReturnDraft, ctx: &Context, issues: &mut Vec
                     let (a, b) = (now.max(1) as f64, before.max(1) as f64);
                     if a / b > *factor || b / a > *factor {
                         issues.push(
-                            Issue::warning(Rule::Jump, format!("Chỉ tiêu {} cột ({}) = {} thay đổi bất thường so với kỳ trước ({})", v.row, v.column, group_vi(now), group_vi(before)))
-                                .at(sheet, v.cell.as_deref())
-                                .cell_of(&v.row, v.column)
-                                .expected(format!("trong khoảng ×{factor} so với {before}"), now.to_string()),
+                            Issue::warning(
+                                Rule::Jump,
+                                format!(
+                                    "Chỉ tiêu {} cột ({}) = {} thay đổi bất thường so với kỳ trước ({})",
+                                    v.row,
+                                    v.column,
+                                    group_vi(now),
+                                    group_vi(before)
+                                ),
+                            )
+                            .at(sheet, v.cell.as_deref())
+                            .cell_of(&v.row, v.column)
+                            .expected(format!("trong khoảng ×{factor} so với {before}"), now.to_string()),
                         );
                     }
                 }

@@ -4,8 +4,7 @@
 use pbgdpl_ingest::catalog::{Catalog, ColumnType, Form, Period, Unit};
 use pbgdpl_ingest::model::{CellValue, Value};
 use rust_xlsxwriter::{
-    DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook,
-    Worksheet,
+    DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
 };
 
 use crate::Result;
@@ -50,11 +49,7 @@ fn styles() -> Styles {
                 .set_text_wrap(),
         ),
         number_row: border(Format::new().set_italic().set_align(FormatAlign::Center)),
-        label: border(
-            Format::new()
-                .set_text_wrap()
-                .set_align(FormatAlign::VerticalCenter),
-        ),
+        label: border(Format::new().set_text_wrap().set_align(FormatAlign::VerticalCenter)),
         input_count: border(Format::new().set_num_format("#,##0").set_unlocked()),
         input_text: border(Format::new().set_text_wrap().set_unlocked()),
         input_date: border(Format::new().set_num_format("dd/mm/yyyy").set_unlocked()),
@@ -90,11 +85,7 @@ pub fn return_workbook(
     meta.write_string(
         2,
         1,
-        forms
-            .iter()
-            .map(|(f, _)| f.id.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
+        forms.iter().map(|(f, _)| f.id.as_str()).collect::<Vec<_>>().join(","),
     )?;
     meta.set_hidden(true);
     Ok(wb.save_to_buffer()?)
@@ -148,12 +139,7 @@ fn write_form_sheet(
         ws.write_string_with_format(h + 1, c as u16, *text, &st.number_row)?;
     }
     for (i, col) in form.columns.iter().enumerate() {
-        ws.write_string_with_format(
-            h + 1,
-            3 + i as u16,
-            format!("({})", col.number),
-            &st.number_row,
-        )?;
+        ws.write_string_with_format(h + 1, 3 + i as u16, format!("({})", col.number), &st.number_row)?;
     }
     ws.set_column_width(0, 8)?;
     ws.set_column_width(1, 60)?;
@@ -180,10 +166,7 @@ fn write_form_sheet(
                 ws.write_blank(r, c, &st.label)?;
                 continue;
             }
-            let value = values.and_then(|vs| {
-                vs.iter()
-                    .find(|v| v.row == row.code && v.column == col.number)
-            });
+            let value = values.and_then(|vs| vs.iter().find(|v| v.row == row.code && v.column == col.number));
             match (col.kind, value.map(|v| &v.value)) {
                 (ColumnType::Count, Some(Value::Int(n))) => {
                     ws.write_number_with_format(r, c, *n as f64, &st.input_count)?;
@@ -191,16 +174,14 @@ fn write_form_sheet(
                 (ColumnType::Count, _) => {
                     ws.write_blank(r, c, &st.input_count)?;
                 }
-                (ColumnType::Date, Some(Value::Text(t))) => {
-                    match ExcelDateTime::parse_from_str(t) {
-                        Ok(d) => {
-                            ws.write_datetime_with_format(r, c, &d, &st.input_date)?;
-                        }
-                        Err(_) => {
-                            ws.write_string_with_format(r, c, t, &st.input_text)?;
-                        }
+                (ColumnType::Date, Some(Value::Text(t))) => match ExcelDateTime::parse_from_str(t) {
+                    Ok(d) => {
+                        ws.write_datetime_with_format(r, c, &d, &st.input_date)?;
                     }
-                }
+                    Err(_) => {
+                        ws.write_string_with_format(r, c, t, &st.input_text)?;
+                    }
+                },
                 (ColumnType::Date, _) => {
                     ws.write_blank(r, c, &st.input_date)?;
                 }
@@ -222,9 +203,9 @@ fn write_form_sheet(
                 .set_error_message("Ghi số nguyên không âm (để trống nếu không có số liệu)")?,
             ColumnType::Status => DataValidation::new().allow_list_strings(&col.choices)?,
             ColumnType::Date => DataValidation::new()
-                .allow_date(DataValidationRule::GreaterThanOrEqualTo(
-                    ExcelDateTime::from_ymd(2019, 1, 1)?,
-                ))
+                .allow_date(DataValidationRule::GreaterThanOrEqualTo(ExcelDateTime::from_ymd(
+                    2019, 1, 1,
+                )?))
                 .set_error_message("Ghi ngày theo dạng dd/mm/yyyy")?,
             ColumnType::Text => continue,
         };
@@ -248,4 +229,24 @@ fn write_form_sheet(
     // Only the input cells are unlocked: labels, codes and the title block cannot be edited by mistake.
     ws.protect();
     Ok(())
+}
+
+/// Every unit's blank returns for a period, zipped: one workbook per unit holding the forms it owes,
+/// named `CODE_PERIOD.xlsx`, so that the Department can send each unit its file.
+pub fn bulk_zip(catalog: &Catalog, period: &Period) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for unit in &catalog.units.list {
+        let forms: Vec<_> = catalog.forms_due(unit, period).into_iter().map(|f| (f, None)).collect();
+        if forms.is_empty() {
+            continue;
+        }
+        let bytes = return_workbook(catalog, unit, period, &forms)?;
+        zip.start_file(format!("{}_{}.xlsx", unit.code, period.code()), options)
+            .map_err(|e| crate::Error::Input(e.to_string()))?;
+        zip.write_all(&bytes).map_err(|e| crate::Error::Input(e.to_string()))?;
+    }
+    let cursor = zip.finish().map_err(|e| crate::Error::Input(e.to_string()))?;
+    Ok(cursor.into_inner())
 }

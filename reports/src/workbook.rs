@@ -57,9 +57,7 @@ fn styles() -> Styles {
             .set_align(FormatAlign::VerticalCenter)
             .set_text_wrap()
             .set_background_color(Color::RGB(0xDDEBF7))),
-        cell: b(Format::new()
-            .set_text_wrap()
-            .set_align(FormatAlign::VerticalCenter)),
+        cell: b(Format::new().set_text_wrap().set_align(FormatAlign::VerticalCenter)),
         number: b(Format::new().set_num_format("#,##0")),
         decimal: b(Format::new().set_num_format("#,##0.00")),
         late: b(Format::new().set_background_color(Color::RGB(0xFCE4D6))),
@@ -125,12 +123,7 @@ fn title_block(
         format!("Đơn vị báo cáo: {}", input.catalog.province.receiver),
         &st.bold,
     )?;
-    ws.write_string_with_format(
-        2,
-        0,
-        "Đơn vị nhận báo cáo: Ủy ban nhân dân tỉnh; Bộ Tư pháp",
-        &st.bold,
-    )?;
+    ws.write_string_with_format(2, 0, "Đơn vị nhận báo cáo: Ủy ban nhân dân tỉnh; Bộ Tư pháp", &st.bold)?;
     ws.merge_range(3, 0, 3, last_col, title, &st.title)?;
     ws.set_row_height(3, 36)?;
     ws.merge_range(
@@ -138,11 +131,7 @@ fn title_block(
         0,
         4,
         last_col,
-        &format!(
-            "{} — Kỳ báo cáo: {}",
-            unit_name(input),
-            input.period.label()
-        ),
+        &format!("{} — Kỳ báo cáo: {}", unit_name(input), input.period.label()),
         &st.bold,
     )?;
     ws.set_paper_size(9);
@@ -256,17 +245,12 @@ fn write_tasks(
             let cell = |col: u32| {
                 values
                     .iter()
-                    .find(|v| {
-                        v.form == form.id
-                            && &v.unit == lead
-                            && v.row == task.code
-                            && v.column == col
-                    })
+                    .find(|v| v.form == form.id && &v.unit == lead && v.row == task.code && v.column == col)
                     .map(|v| v.value.to_text())
             };
             let status = cell(1).unwrap_or_else(|| "Chưa báo cáo".into());
-            let overdue = matches!(task.due, pbgdpl_ingest::catalog::TaskDue::Date(d) if d <= end)
-                && status != "Đã hoàn thành";
+            let overdue =
+                matches!(task.due, pbgdpl_ingest::catalog::TaskDue::Date(d) if d <= end) && status != "Đã hoàn thành";
             let f = if overdue { &st.late } else { &st.cell };
             let lead_name = input
                 .catalog
@@ -296,10 +280,7 @@ fn write_tasks(
             r += 1;
         }
     }
-    for (c, w) in [8.0, 50.0, 12.0, 28.0, 16.0, 14.0, 36.0, 36.0]
-        .iter()
-        .enumerate()
-    {
+    for (c, w) in [8.0, 50.0, 12.0, 28.0, 16.0, 14.0, 36.0, 36.0].iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
     ws.set_freeze_panes(h + 1, 2)?;
@@ -353,10 +334,7 @@ fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) ->
         };
         ws.write_string_with_format(r, 8, v.target_source.as_deref().unwrap_or(""), &st.cell)?;
     }
-    for (c, w) in [8.0, 60.0, 12.0, 8.0, 10.0, 10.0, 12.0, 12.0, 24.0]
-        .iter()
-        .enumerate()
-    {
+    for (c, w) in [8.0, 60.0, 12.0, 8.0, 10.0, 10.0, 12.0, 12.0, 24.0].iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
     Ok(())
@@ -408,20 +386,14 @@ fn write_completeness(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) 
                 (Some(_), true) => "Gửi muộn",
                 (Some(_), false) => "Đúng hạn",
             };
-            let fmt = if first.is_none() || late {
-                &st.late
-            } else {
-                &st.cell
-            };
+            let fmt = if first.is_none() || late { &st.late } else { &st.cell };
             ws.write_string_with_format(r, 0, &u.code, fmt)?;
             ws.write_string_with_format(r, 1, &u.name, fmt)?;
             ws.write_string_with_format(r, 2, &f.id, fmt)?;
             ws.write_string_with_format(
                 r,
                 3,
-                deadline
-                    .map(|d| d.format("%d/%m/%Y").to_string())
-                    .unwrap_or_default(),
+                deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
                 fmt,
             )?;
             let shown = first

@@ -55,11 +55,7 @@ fn a_missing_unit_is_not_a_zero() {
     // Due: W1, C1, C2, M1 and D1 file F01 → 5 units; C1 and C2 reported in the first case.
     assert_eq!((m.reporting, m.due), (1, 5));
     assert_close(m.coverage, 0.2, "coverage with C2 missing");
-    assert_close(
-        find(&zero, "CDS-4", "99").coverage,
-        0.4,
-        "coverage with C2's zero",
-    );
+    assert_close(find(&zero, "CDS-4", "99").coverage, 0.4, "coverage with C2's zero");
     // A unit that reported nothing has no value of its own, not 0%.
     assert_eq!(find(&missing, "CDS-4", "C2").value, None);
 }
@@ -83,14 +79,8 @@ fn the_official_annual_return_supersedes_the_preliminary_one() {
     let v = find(&year, "CDS-3", "99");
     assert_close(v.value, 100.0 * (80.0 + 60.0) / 200.0, "official year");
     assert_eq!(v.basis.as_deref(), Some("mixed"));
-    assert_eq!(
-        find(&year, "CDS-3", "C1").basis.as_deref(),
-        Some("official")
-    );
-    assert_eq!(
-        find(&year, "CDS-3", "C2").basis.as_deref(),
-        Some("preliminary")
-    );
+    assert_eq!(find(&year, "CDS-3", "C1").basis.as_deref(), Some("official"));
+    assert_eq!(find(&year, "CDS-3", "C2").basis.as_deref(), Some("preliminary"));
     let prelim = compute(&e, "2026P", "99");
     assert_close(
         find(&prelim, "CDS-3", "99").value,
@@ -136,10 +126,7 @@ fn a_zero_denominator_is_no_data() {
     let cat = catalog_with_units("u.csv", UNITS);
     let e = engine_over(
         &cat,
-        &[
-            ("C1", "F01", "2026S1", "05", 1, 0),
-            ("C1", "F01", "2026S1", "06", 1, 0),
-        ],
+        &[("C1", "F01", "2026S1", "05", 1, 0), ("C1", "F01", "2026S1", "06", 1, 0)],
         &[],
     );
     let v = compute(&e, "2026S1", "99");

@@ -36,13 +36,7 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let base = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .trim_end_matches('/')
-            .to_owned();
+        let base = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "{line}");
         Server { child, base }
     }
@@ -65,11 +59,7 @@ fn user(store: &Path, name: &str, role: &str, unit: Option<&str>) -> String {
         args.extend(["--unit", u]);
     }
     let out = run(&args, Path::new("."));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -89,20 +79,14 @@ fn call(req: ureq::Request, token: Option<&str>, body: Option<&Json>) -> (u16, J
     };
     let status = resp.status();
     let text = resp.into_string().unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Json::String(text)),
-    )
+    (status, serde_json::from_str(&text).unwrap_or(Json::String(text)))
 }
 
 fn multipart(url: &str, token: &str, file: &Path, fields: &[(&str, &str)]) -> (u16, Json) {
     let boundary = "pbgdpl-test-boundary";
     let mut body = Vec::new();
     for (k, v) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
     }
     let name = file.file_name().unwrap().to_string_lossy();
     body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
@@ -110,10 +94,7 @@ fn multipart(url: &str, token: &str, file: &Path, fields: &[(&str, &str)]) -> (u
     body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
     let res = ureq::post(url)
         .set("Authorization", &format!("Bearer {token}"))
-        .set(
-            "Content-Type",
-            &format!("multipart/form-data; boundary={boundary}"),
-        )
+        .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
         .send_bytes(&body);
     let resp = match res {
         Ok(r) => r,
@@ -148,12 +129,7 @@ fn roles_submissions_and_uploads_over_http() {
 
     // No token, or a wrong one: 401, whatever the route.
     assert_eq!(
-        call(
-            ureq::get(&url("/api/v1/indicators?period=2026S1")),
-            None,
-            None
-        )
-        .0,
+        call(ureq::get(&url("/api/v1/indicators?period=2026S1")), None, None).0,
         401
     );
     assert_eq!(
@@ -194,12 +170,7 @@ fn roles_submissions_and_uploads_over_http() {
     assert_eq!(code, 200, "{dry}");
     assert_eq!(dry["returns"][0]["status"], "accepted");
     assert_eq!(
-        call(
-            ureq::get(&url("/api/v1/returns?period=2026S1")),
-            Some(&admin),
-            None
-        )
-        .1,
+        call(ureq::get(&url("/api/v1/returns?period=2026S1")), Some(&admin), None).1,
         json!([])
     );
     // Accepted, then an identical re-submission changes nothing, then a change is version 2.
@@ -208,11 +179,7 @@ fn roles_submissions_and_uploads_over_http() {
         Some(&rep_a),
         Some(&f01("99001", 800)),
     );
-    assert_eq!(
-        (code, ok["returns"][0]["version"].clone()),
-        (200, json!(1)),
-        "{ok}"
-    );
+    assert_eq!((code, ok["returns"][0]["version"].clone()), (200, json!(1)), "{ok}");
     let (_, same) = call(
         ureq::post(&url("/api/v1/returns")),
         Some(&rep_a),
@@ -249,11 +216,7 @@ fn roles_submissions_and_uploads_over_http() {
         .send_string("{not json");
     assert!(matches!(resp, Err(ureq::Error::Status(400, _))));
     // Indicators: a reporter reads the province and its own unit, not another unit.
-    let (code, ind) = call(
-        ureq::get(&url("/api/v1/indicators?period=2026S1")),
-        Some(&rep_a),
-        None,
-    );
+    let (code, ind) = call(ureq::get(&url("/api/v1/indicators?period=2026S1")), Some(&rep_a), None);
     assert_eq!(code, 200);
     let cds1 = ind
         .as_array()
@@ -284,12 +247,7 @@ fn roles_submissions_and_uploads_over_http() {
         200
     );
     assert_eq!(
-        call(
-            ureq::get(&url("/api/v1/indicators?period=20X6")),
-            Some(&viewer),
-            None
-        )
-        .0,
+        call(ureq::get(&url("/api/v1/indicators?period=20X6")), Some(&viewer), None).0,
         400
     );
     // Uploads: the reporter's own workbook is accepted (both forms), another unit's is refused.
@@ -321,22 +279,9 @@ fn roles_submissions_and_uploads_over_http() {
         (400, Some("too_large"))
     );
     // Listing: a reporter sees its own returns only.
-    let (_, mine) = call(
-        ureq::get(&url("/api/v1/returns?period=2026S1")),
-        Some(&rep_b),
-        None,
-    );
-    assert!(
-        mine.as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["unit"] == "99002")
-    );
-    let (_, all) = call(
-        ureq::get(&url("/api/v1/returns?period=2026S1")),
-        Some(&admin),
-        None,
-    );
+    let (_, mine) = call(ureq::get(&url("/api/v1/returns?period=2026S1")), Some(&rep_b), None);
+    assert!(mine.as_array().unwrap().iter().all(|r| r["unit"] == "99002"));
+    let (_, all) = call(ureq::get(&url("/api/v1/returns?period=2026S1")), Some(&admin), None);
     assert_eq!(
         all.as_array().unwrap().len(),
         4,

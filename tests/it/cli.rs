@@ -7,8 +7,7 @@ use serde_json::Value as Json;
 use crate::support::{run, samples};
 
 fn stdout_json(out: &std::process::Output) -> Json {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn units_arg() -> String {
@@ -20,24 +19,12 @@ fn ingest_export_and_indicators_of_the_samples() {
     let dir = tempfile::tempdir().unwrap();
     let units = units_arg();
     let returns = samples().join("returns").display().to_string();
-    let out = run(
-        &["--units", &units, "ingest", "--json", &returns],
-        dir.path(),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run(&["--units", &units, "ingest", "--json", &returns], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = stdout_json(&out);
     let entries = summary["returns"].as_array().unwrap();
     assert_eq!(entries.len(), 66);
-    assert!(
-        entries
-            .iter()
-            .all(|r| r["status"] == "accepted" && r["version"] == 1)
-    );
+    assert!(entries.iter().all(|r| r["status"] == "accepted" && r["version"] == 1));
     // Exactly the shape of interfaces.md.
     let first = entries[0].as_object().unwrap();
     for key in [
@@ -46,9 +33,7 @@ fn ingest_export_and_indicators_of_the_samples() {
         assert!(first.contains_key(key), "missing {key}");
     }
     let export = stdout_json(&run(
-        &[
-            "--units", &units, "export", "--period", "2026S1", "--format", "json",
-        ],
+        &["--units", &units, "export", "--period", "2026S1", "--format", "json"],
         dir.path(),
     ));
     assert_eq!(export.as_array().unwrap().len(), 807);
@@ -56,25 +41,14 @@ fn ingest_export_and_indicators_of_the_samples() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|v| {
-            v["unit"] == "99001" && v["form"] == "F01" && v["row"] == "01" && v["column"] == 1
-        })
+        .find(|v| v["unit"] == "99001" && v["form"] == "F01" && v["row"] == "01" && v["column"] == 1)
         .unwrap();
     assert_eq!(row["value"], 23424);
-    let table = run(
-        &["--units", &units, "indicators", "--period", "2026S1"],
-        dir.path(),
-    );
+    let table = run(&["--units", &units, "indicators", "--period", "2026S1"], dir.path());
     assert!(table.status.success());
-    insta::assert_snapshot!(
-        "indicators_table_2026S1",
-        String::from_utf8_lossy(&table.stdout)
-    );
+    insta::assert_snapshot!("indicators_table_2026S1", String::from_utf8_lossy(&table.stdout));
     // The same files again: nothing changes.
-    let again = stdout_json(&run(
-        &["--units", &units, "ingest", "--json", &returns],
-        dir.path(),
-    ));
+    let again = stdout_json(&run(&["--units", &units, "ingest", "--json", &returns], dir.path()));
     assert!(
         again["returns"]
             .as_array()
@@ -89,10 +63,7 @@ fn rejections_exit_1_and_name_rule_and_cell() {
     let dir = tempfile::tempdir().unwrap();
     let units = units_arg();
     let invalid = samples().join("invalid").display().to_string();
-    let out = run(
-        &["--units", &units, "ingest", "--json", &invalid],
-        dir.path(),
-    );
+    let out = run(&["--units", &units, "ingest", "--json", &invalid], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let summary = stdout_json(&out);
     let mut lines: Vec<String> = summary["returns"]
@@ -118,40 +89,25 @@ fn rejections_exit_1_and_name_rule_and_cell() {
                     )
                 })
                 .collect();
-            format!(
-                "{file} {}: {}",
-                r["status"].as_str().unwrap(),
-                errs.join(" | ")
-            )
+            format!("{file} {}: {}", r["status"].as_str().unwrap(), errs.join(" | "))
         })
         .collect();
     lines.sort();
     insta::assert_snapshot!("invalid_samples", lines.join("\n"));
     let export = stdout_json(&run(
-        &[
-            "--units", &units, "export", "--period", "2026S1", "--format", "json",
-        ],
+        &["--units", &units, "export", "--period", "2026S1", "--format", "json"],
         dir.path(),
     ));
-    assert_eq!(
-        export,
-        serde_json::json!([]),
-        "nothing of a rejected return is stored"
-    );
+    assert_eq!(export, serde_json::json!([]), "nothing of a rejected return is stored");
 }
 
 #[test]
 fn period_option_dry_run_and_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let units = units_arg();
-    let one = samples()
-        .join("returns/99001_2026S1.xlsx")
-        .display()
-        .to_string();
+    let one = samples().join("returns/99001_2026S1.xlsx").display().to_string();
     let out = run(
-        &[
-            "--units", &units, "ingest", "--json", "--period", "2026P", &one,
-        ],
+        &["--units", &units, "ingest", "--json", "--period", "2026P", &one],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(1));
@@ -175,20 +131,15 @@ fn period_option_dry_run_and_usage_errors() {
             .all(|r| r["status"] == "accepted" && r["version"].is_null())
     );
     let export = stdout_json(&run(
-        &[
-            "--units", &units, "export", "--period", "2026S1", "--format", "json",
-        ],
+        &["--units", &units, "export", "--period", "2026S1", "--format", "json"],
         dir.path(),
     ));
     assert_eq!(export, serde_json::json!([]), "a dry run stores nothing");
     assert_eq!(run(&["ingest"], dir.path()).status.code(), Some(2));
     assert_eq!(
-        run(
-            &["--units", &units, "ingest", "--period", "2026Q3", &one],
-            dir.path()
-        )
-        .status
-        .code(),
+        run(&["--units", &units, "ingest", "--period", "2026Q3", &one], dir.path())
+            .status
+            .code(),
         Some(2)
     );
 }
@@ -196,22 +147,12 @@ fn period_option_dry_run_and_usage_errors() {
 #[test]
 fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
     let dir = tempfile::tempdir().unwrap();
-    let cat =
-        pbgdpl_ingest::Catalog::from_source(&pbgdpl_fixtures::catalog::bundled_source()).unwrap();
+    let cat = pbgdpl_ingest::Catalog::from_source(&pbgdpl_fixtures::catalog::bundled_source()).unwrap();
     let period = pbgdpl_ingest::catalog::Period::parse("2026S1").unwrap();
     let generated = pbgdpl_fixtures::generate::generate(&cat, &period, 42, 0.05);
-    let files = pbgdpl_fixtures::generate::write_workbooks(
-        &cat,
-        &period,
-        &generated,
-        &dir.path().join("in"),
-    )
-    .unwrap();
+    let files = pbgdpl_fixtures::generate::write_workbooks(&cat, &period, &generated, &dir.path().join("in")).unwrap();
     assert!(files.len() > 90);
-    let out = run(
-        &["ingest", "--json", "--received-at", "2026-06-01", "in"],
-        dir.path(),
-    );
+    let out = run(&["ingest", "--json", "--received-at", "2026-06-01", "in"], dir.path());
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -221,10 +162,7 @@ fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
             .take(2000)
             .collect::<String>()
     );
-    let export = stdout_json(&run(
-        &["export", "--period", "2026S1", "--format", "json"],
-        dir.path(),
-    ));
+    let export = stdout_json(&run(&["export", "--period", "2026S1", "--format", "json"], dir.path()));
     let mut want = std::collections::BTreeMap::new();
     for r in &generated {
         for (form, values) in &r.forms {
@@ -258,15 +196,8 @@ fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
     );
 
     // The report's province sheet for F01 holds the sums of the returns.
-    let rep = run(
-        &["report", "--period", "2026S1", "--out", "out"],
-        dir.path(),
-    );
-    assert!(
-        rep.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rep.stderr)
-    );
+    let rep = run(&["report", "--period", "2026S1", "--out", "out"], dir.path());
+    assert!(rep.status.success(), "{}", String::from_utf8_lossy(&rep.stderr));
     let path = dir.path().join("out/bao-cao-pbgdpl-51-2026S1.xlsx");
     use calamine::{DataType, Reader};
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
@@ -283,11 +214,7 @@ fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
         if let Some(row) = cat.form("F01").unwrap().row(&code) {
             for &c in &row.columns {
                 let cell = &r[2 + c as usize];
-                assert_eq!(
-                    cell.as_f64().map(|f| f as i64),
-                    Some(sum(&code, c)),
-                    "F01 {code} ({c})"
-                );
+                assert_eq!(cell.as_f64().map(|f| f as i64), Some(sum(&code, c)), "F01 {code} ({c})");
                 checked += 1;
             }
         }
@@ -335,9 +262,5 @@ fn hostile_workbooks_are_parsed_in_a_bounded_worker_and_only_reject_themselves()
         assert_eq!(r[0]["status"], "rejected");
         assert_eq!(r[0]["errors"][0]["rule"], "too_large", "{name}: {}", r[0]);
     }
-    assert!(
-        by_file("99001_2026S1.xlsx")
-            .iter()
-            .all(|r| r["status"] == "accepted")
-    );
+    assert!(by_file("99001_2026S1.xlsx").iter().all(|r| r["status"] == "accepted"));
 }

@@ -4,5 +4,7 @@
 mod aggregation;
 mod api;
 mod cli;
+mod layouts;
+mod roundtrip;
 mod samples;
 mod support;

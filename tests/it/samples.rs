@@ -74,16 +74,12 @@ fn sample_indicators_match_the_independent_reference() {
     let mut store = Store::in_memory().unwrap();
     ingest(&mut store, "returns");
     let cat = sample_catalog();
-    let values =
-        pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values().unwrap()).unwrap();
-    let returns =
-        pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None).unwrap()).unwrap();
+    let values = pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values().unwrap()).unwrap();
+    let returns = pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None).unwrap()).unwrap();
     let engine = pbgdpl_engine::Engine::new(cat, values, returns).unwrap();
     let got = compute(&engine, "2026S1", "99");
-    let expected: BTreeMap<String, f64> = serde_json::from_str(
-        &std::fs::read_to_string(samples().join("expected_indicators.json")).unwrap(),
-    )
-    .unwrap();
+    let expected: BTreeMap<String, f64> =
+        serde_json::from_str(&std::fs::read_to_string(samples().join("expected_indicators.json")).unwrap()).unwrap();
     for (code, want) in expected {
         let v = got
             .iter()
@@ -98,10 +94,8 @@ fn sample_indicators_match_the_independent_reference() {
 fn every_invalid_file_is_rejected_at_the_right_cell_and_nothing_is_stored() {
     let mut store = Store::in_memory().unwrap();
     let summary = ingest(&mut store, "invalid");
-    let expected: Json = serde_json::from_str(
-        &std::fs::read_to_string(samples().join("invalid_expected.json")).unwrap(),
-    )
-    .unwrap();
+    let expected: Json =
+        serde_json::from_str(&std::fs::read_to_string(samples().join("invalid_expected.json")).unwrap()).unwrap();
     for case in expected.as_array().unwrap() {
         let file = case["file"].as_str().unwrap();
         let reports: Vec<_> = summary

@@ -31,11 +31,7 @@ pub(crate) fn sample_catalog() -> Arc<Catalog> {
 pub(crate) type Cell<'a> = (&'a str, &'a str, &'a str, &'a str, u32, i64);
 
 /// An engine over the given cells, each (unit, form, period) a stored return received on `received`.
-pub(crate) fn engine_over(
-    catalog: &Arc<Catalog>,
-    cells: &[Cell<'_>],
-    received: &[(&str, &str, &str, &str)],
-) -> Engine {
+pub(crate) fn engine_over(catalog: &Arc<Catalog>, cells: &[Cell<'_>], received: &[(&str, &str, &str, &str)]) -> Engine {
     let values: Vec<StoredValue> = cells
         .iter()
         .map(|(unit, form, period, row, column, value)| StoredValue {
@@ -78,11 +74,7 @@ pub(crate) fn compute(engine: &Engine, period: &str, unit: &str) -> Vec<Indicato
         .unwrap()
 }
 
-pub(crate) fn find<'a>(
-    values: &'a [IndicatorValue],
-    indicator: &str,
-    unit: &str,
-) -> &'a IndicatorValue {
+pub(crate) fn find<'a>(values: &'a [IndicatorValue], indicator: &str, unit: &str) -> &'a IndicatorValue {
     values
         .iter()
         .find(|v| v.indicator == indicator && v.unit == unit)

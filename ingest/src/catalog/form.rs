@@ -101,10 +101,7 @@ fn de_kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<UnitKind>, D::
     let names = Vec::<String>::deserialize(d)?;
     names
         .iter()
-        .map(|n| {
-            UnitKind::parse(n)
-                .ok_or_else(|| serde::de::Error::custom(format!("unknown unit kind `{n}`")))
-        })
+        .map(|n| UnitKind::parse(n).ok_or_else(|| serde::de::Error::custom(format!("unknown unit kind `{n}`"))))
         .collect()
 }
 
@@ -116,20 +113,13 @@ fn de_period_kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PeriodK
             "semiannual" => Ok(PeriodKind::Semiannual),
             "preliminary" => Ok(PeriodKind::Preliminary),
             "official" => Ok(PeriodKind::Official),
-            _ => Err(serde::de::Error::custom(format!(
-                "unknown period kind `{n}`"
-            ))),
+            _ => Err(serde::de::Error::custom(format!("unknown period kind `{n}`"))),
         })
         .collect()
 }
 
 impl Form {
-    pub(crate) fn parse(
-        file: &str,
-        text: &str,
-        _cal: &PeriodCalendar,
-        issues: &mut Issues,
-    ) -> Option<Form> {
+    pub(crate) fn parse(file: &str, text: &str, _cal: &PeriodCalendar, issues: &mut Issues) -> Option<Form> {
         let mut form: Form = parse_toml(file, text, issues)?;
         form.file = file.to_owned();
         let line_of = |needle: &str| text.find(needle).map(|o| super::line_at(text, o));
@@ -161,10 +151,7 @@ impl Form {
                     issues.push(
                         file,
                         line,
-                        format!(
-                            "row `{}` uses column ({c}) that the form does not define",
-                            r.code
-                        ),
+                        format!("row `{}` uses column ({c}) that the form does not define", r.code),
                     );
                 }
             }
@@ -209,11 +196,7 @@ impl Form {
                 }
                 FormRule::Jump { factor } => {
                     if *factor <= 1.0 {
-                        issues.push(
-                            file,
-                            line_of("kind = \"jump\""),
-                            "the jump factor must be above 1",
-                        );
+                        issues.push(file, line_of("kind = \"jump\""), "the jump factor must be above 1");
                     }
                 }
             }
@@ -232,9 +215,7 @@ impl Form {
     /// Finds the catalog row for a Mã số as users write it (`1`, `01`, `'01`, `nv3`).
     pub fn match_row(&self, raw: &str) -> Option<&RowDef> {
         let code = normalize_row_code(raw)?;
-        self.rows
-            .iter()
-            .find(|r| r.code.eq_ignore_ascii_case(&code))
+        self.rows.iter().find(|r| r.code.eq_ignore_ascii_case(&code))
     }
 
     /// Whether a sheet's form-code label names this form (`Biểu số 01/CĐS-PBGDPL`).
@@ -265,10 +246,7 @@ pub fn normalize_row_code(raw: &str) -> Option<String> {
         return None;
     }
     let upper = s.to_uppercase();
-    let letters: String = upper
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
+    let letters: String = upper.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
     let rest = &upper[letters.len()..];
     if !letters.is_empty() && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) {
         return rest.parse::<u32>().ok().map(|n| format!("{letters}{n:02}"));

@@ -55,10 +55,7 @@ impl Term {
     fn parse(s: &str) -> Result<Term, String> {
         let err = || format!("`{s}` is not a cell reference like F01.02(2)");
         let (form, rest) = s.split_once('.').ok_or_else(err)?;
-        let (row, col) = rest
-            .strip_suffix(')')
-            .and_then(|r| r.split_once('('))
-            .ok_or_else(err)?;
+        let (row, col) = rest.strip_suffix(')').and_then(|r| r.split_once('(')).ok_or_else(err)?;
         let column = col.trim().parse().map_err(|_| err())?;
         if form.trim().is_empty() || row.trim().is_empty() {
             return Err(err());
@@ -109,12 +106,7 @@ pub struct Indicator {
 }
 
 impl Indicator {
-    pub(crate) fn parse(
-        file: &str,
-        text: &str,
-        forms: &[Form],
-        issues: &mut Issues,
-    ) -> Option<Indicator> {
+    pub(crate) fn parse(file: &str, text: &str, forms: &[Form], issues: &mut Issues) -> Option<Indicator> {
         let f: IndicatorFile = parse_toml(file, text, issues)?;
         let line_of = |key: &str| text.find(key).map(|o| super::line_at(text, o));
         let mut terms = |key: &str, formula: &Option<String>| -> Vec<Term> {
@@ -124,10 +116,10 @@ impl Indicator {
             match Term::parse_sum(formula) {
                 Ok(terms) => {
                     for t in &terms {
-                        let known = forms.iter().find(|fm| fm.id == t.form).is_some_and(|fm| {
-                            fm.row(&t.row)
-                                .is_some_and(|r| r.columns.contains(&t.column))
-                        });
+                        let known = forms
+                            .iter()
+                            .find(|fm| fm.id == t.form)
+                            .is_some_and(|fm| fm.row(&t.row).is_some_and(|r| r.columns.contains(&t.column)));
                         if !known {
                             issues.push(
                                 file,
@@ -148,11 +140,7 @@ impl Indicator {
         let denominator = terms("denominator", &f.denominator);
         match f.kind {
             IndicatorKind::Ratio if f.numerator.is_none() || f.denominator.is_none() => {
-                issues.push(
-                    file,
-                    line_of("kind"),
-                    "a ratio needs a numerator and a denominator",
-                );
+                issues.push(file, line_of("kind"), "a ratio needs a numerator and a denominator");
             }
             IndicatorKind::Count if f.numerator.is_none() => {
                 issues.push(file, line_of("kind"), "a count needs a numerator");

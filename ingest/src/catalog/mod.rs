@@ -40,11 +40,7 @@ impl fmt::Display for CatalogIssue {
 }
 
 pub(crate) fn format_issues(issues: &[CatalogIssue]) -> String {
-    issues
-        .iter()
-        .map(|i| format!("  {i}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    issues.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n")
 }
 
 /// The catalog's files as text, by path relative to the catalog folder. The bundled catalog is compiled
@@ -61,28 +57,19 @@ impl CatalogSource {
         let mut files = BTreeMap::new();
         for name in ["catalog.toml", "periods.toml"] {
             let path = dir.join(name);
-            files.insert(
-                name.to_owned(),
-                std::fs::read_to_string(&path).map_err(io_err(path))?,
-            );
+            files.insert(name.to_owned(), std::fs::read_to_string(&path).map_err(io_err(path))?);
         }
         let head: CatalogFile = toml::from_str(&files["catalog.toml"]).unwrap_or_default();
         let units_name = head.units.file.clone();
         let path = dir.join(&units_name);
-        files.insert(
-            units_name,
-            std::fs::read_to_string(&path).map_err(io_err(path))?,
-        );
+        files.insert(units_name, std::fs::read_to_string(&path).map_err(io_err(path))?);
         for sub in ["forms", "indicators", "plans"] {
             let sub_dir = dir.join(sub);
             let entries = std::fs::read_dir(&sub_dir).map_err(io_err(&sub_dir))?;
             for entry in entries {
                 let path = entry.map_err(io_err(&sub_dir))?.path();
                 if path.extension().is_some_and(|e| e == "toml") {
-                    let name = format!(
-                        "{sub}/{}",
-                        path.file_name().unwrap_or_default().to_string_lossy()
-                    );
+                    let name = format!("{sub}/{}", path.file_name().unwrap_or_default().to_string_lossy());
                     files.insert(name, std::fs::read_to_string(&path).map_err(io_err(&path))?);
                 }
             }
@@ -171,11 +158,7 @@ pub(crate) fn line_at(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
-    file: &str,
-    text: &str,
-    issues: &mut Issues,
-) -> Option<T> {
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str, issues: &mut Issues) -> Option<T> {
     match toml::from_str(text) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -195,11 +178,7 @@ impl Catalog {
     /// Parses and checks a catalog. Every mistake found is reported, with its file and line.
     pub fn from_source(src: &CatalogSource) -> Result<Catalog> {
         let mut issues = Issues::default();
-        let head_text = src
-            .files
-            .get("catalog.toml")
-            .map(String::as_str)
-            .unwrap_or("");
+        let head_text = src.files.get("catalog.toml").map(String::as_str).unwrap_or("");
         let head: Option<CatalogFile> = parse_toml("catalog.toml", head_text, &mut issues);
         let head = head.unwrap_or_default();
         let special_zone_area = match head.units.special_zone_area.as_deref() {
@@ -216,28 +195,23 @@ impl Catalog {
                 }
             },
         };
-        let (units_file, units_text) =
-            match src.files.iter().find(|(k, _)| k.starts_with("@units:")) {
-                Some((k, v)) => (k.trim_start_matches("@units:").to_owned(), v.clone()),
-                None => (
-                    head.units.file.clone(),
-                    src.files.get(&head.units.file).cloned().unwrap_or_else(|| {
-                        issues.push(
-                            "catalog.toml",
-                            None,
-                            format!("unit list `{}` not found", head.units.file),
-                        );
-                        String::new()
-                    }),
-                ),
-            };
+        let (units_file, units_text) = match src.files.iter().find(|(k, _)| k.starts_with("@units:")) {
+            Some((k, v)) => (k.trim_start_matches("@units:").to_owned(), v.clone()),
+            None => (
+                head.units.file.clone(),
+                src.files.get(&head.units.file).cloned().unwrap_or_else(|| {
+                    issues.push(
+                        "catalog.toml",
+                        None,
+                        format!("unit list `{}` not found", head.units.file),
+                    );
+                    String::new()
+                }),
+            ),
+        };
         let units = Units::parse(&units_file, &units_text, special_zone_area, &mut issues);
         if units.root().is_none() && !units.is_empty() {
-            issues.push(
-                &units_file,
-                None,
-                "the unit list has no unit of kind `province`",
-            );
+            issues.push(&units_file, None, "the unit list has no unit of kind `province`");
         }
         let mut province = head.province.clone();
         if let Some(root) = units.root()
@@ -352,10 +326,7 @@ impl Catalog {
     /// The target of an indicator for the phase that contains `year`, with that phase.
     pub fn target(&self, indicator: &str, year: i32) -> Option<(&Phase, &Target)> {
         let plan = self.plan_in_force()?;
-        let phase = plan
-            .phases
-            .iter()
-            .find(|p| p.from <= year && year <= p.to)?;
+        let phase = plan.phases.iter().find(|p| p.from <= year && year <= p.to)?;
         let target = plan
             .targets
             .iter()
@@ -397,8 +368,7 @@ mod tests {
     use super::*;
 
     fn bundled() -> CatalogSource {
-        CatalogSource::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/catalog"))
-            .unwrap()
+        CatalogSource::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/catalog")).unwrap()
     }
 
     fn issues_of(src: &CatalogSource) -> Vec<CatalogIssue> {
@@ -413,11 +383,7 @@ mod tests {
     fn every_mistake_is_reported_with_its_file_and_line() {
         let mut src = bundled();
         let f01 = src.files.get_mut("forms/F01.toml").unwrap();
-        *f01 = f01.replacen(
-            "columns = [1]\nflow = false",
-            "columns = [7]\nflow = false",
-            1,
-        );
+        *f01 = f01.replacen("columns = [1]\nflow = false", "columns = [7]\nflow = false", 1);
         let cds1 = src.files.get_mut("indicators/CDS-1.toml").unwrap();
         *cds1 = cds1.replace("F01.02(2)", "F01.99(2)");
         let units = src.files.get_mut("units.csv").unwrap();
@@ -446,10 +412,7 @@ mod tests {
             "id = \"x\"\nname = \"y\"\nissued = 2025-13-01x\n".into(),
         );
         let issues = issues_of(&src);
-        let i = issues
-            .iter()
-            .find(|i| i.file == "plans/broken.toml")
-            .unwrap();
+        let i = issues.iter().find(|i| i.file == "plans/broken.toml").unwrap();
         assert_eq!(i.line, Some(3), "{i}");
     }
 }

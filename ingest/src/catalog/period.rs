@@ -61,9 +61,7 @@ impl Period {
             return None;
         }
         let year: i32 = year.parse().ok()?;
-        (1990..=2100)
-            .contains(&year)
-            .then_some(Period { year, kind })
+        (1990..=2100).contains(&year).then_some(Period { year, kind })
     }
 
     pub fn code(&self) -> String {
@@ -204,17 +202,12 @@ impl PeriodCalendar {
         };
         let mut kinds = Vec::new();
         for mut def in cal.kinds {
-            let line = text
-                .find(&format!("\"{}\"", def.id))
-                .map(|o| super::line_at(text, o));
+            let line = text.find(&format!("\"{}\"", def.id)).map(|o| super::line_at(text, o));
             let Some(kind) = PeriodKind::from_id(&def.id) else {
                 issues.push(
                     file,
                     line,
-                    format!(
-                        "period kind `{}` is not semiannual|preliminary|official",
-                        def.id
-                    ),
+                    format!("period kind `{}` is not semiannual|preliminary|official", def.id),
                 );
                 continue;
             };
@@ -223,11 +216,7 @@ impl PeriodCalendar {
                 .chain(def.deadlines.iter().map(|(k, v)| (k.as_str(), v)))
             {
                 if parse_md(md).is_none() {
-                    issues.push(
-                        file,
-                        line,
-                        format!("{}: {what} `{md}` is not a MM-DD date", def.id),
-                    );
+                    issues.push(file, line, format!("{}: {what} `{md}` is not a MM-DD date", def.id));
                 }
             }
             for level in def.deadlines.keys() {
@@ -260,10 +249,7 @@ mod tests {
     #[test]
     fn period_codes_round_trip() {
         for code in ["2026S1", "2026P", "2026", "2019"] {
-            assert_eq!(
-                Period::parse(code).map(|p| p.to_string()).as_deref(),
-                Some(code)
-            );
+            assert_eq!(Period::parse(code).map(|p| p.to_string()).as_deref(), Some(code));
         }
         for bad in ["26S1", "2026S2", "abcd", "2026-S1", ""] {
             assert_eq!(Period::parse(bad), None, "{bad}");

@@ -97,12 +97,7 @@ struct TaskFile {
 }
 
 impl Plan {
-    pub(crate) fn parse(
-        file: &str,
-        text: &str,
-        units: &Units,
-        issues: &mut Issues,
-    ) -> Option<Plan> {
+    pub(crate) fn parse(file: &str, text: &str, units: &Units, issues: &mut Issues) -> Option<Plan> {
         let p: PlanFile = parse_toml(file, text, issues)?;
         let line_of = |needle: &str| text.find(needle).map(|o| super::line_at(text, o));
         let issued = NaiveDate::parse_from_str(&p.issued, "%Y-%m-%d")
@@ -128,10 +123,7 @@ impl Plan {
                         issues.push(
                             file,
                             line,
-                            format!(
-                                "task {}: due `{d}` is not a date, `yearly` or `ongoing`",
-                                t.code
-                            ),
+                            format!("task {}: due `{d}` is not a date, `yearly` or `ongoing`", t.code),
                         );
                         TaskDue::Ongoing
                     }
@@ -186,10 +178,7 @@ impl Plan {
                 issues.push(
                     file,
                     t.line,
-                    format!(
-                        "target for {}: phase {} is not defined",
-                        t.indicator, t.phase
-                    ),
+                    format!("target for {}: phase {} is not defined", t.indicator, t.phase),
                 );
             }
         }

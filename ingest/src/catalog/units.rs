@@ -135,12 +135,7 @@ struct UnitRecord {
 
 impl Units {
     /// Parses the CSV unit list (`code,name,kind,parent,area[,valid_from,valid_to,successors]`).
-    pub(crate) fn parse(
-        file: &str,
-        text: &str,
-        special_zone_area: Option<Area>,
-        issues: &mut Issues,
-    ) -> Units {
+    pub(crate) fn parse(file: &str, text: &str, special_zone_area: Option<Area>, issues: &mut Issues) -> Units {
         let mut units = Units::default();
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -158,7 +153,14 @@ impl Units {
             let line = Some(lines.len() + 2);
             let code = clean(&rec.code);
             let Some(kind) = UnitKind::parse(rec.kind.trim()) else {
-                issues.push(file, line, format!("unit `{code}`: kind `{}` is not province|district|commune|ward|special_zone|department", rec.kind));
+                issues.push(
+                    file,
+                    line,
+                    format!(
+                        "unit `{code}`: kind `{}` is not province|district|commune|ward|special_zone|department",
+                        rec.kind
+                    ),
+                );
                 continue;
             };
             let area = match rec.area.trim() {
@@ -198,12 +200,7 @@ impl Units {
             let valid_from = date("valid_from", &rec.valid_from);
             let valid_to = date("valid_to", &rec.valid_to);
             let mut successors = Vec::new();
-            for part in rec
-                .successors
-                .split(';')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-            {
+            for part in rec.successors.split(';').map(str::trim).filter(|p| !p.is_empty()) {
                 match part
                     .split_once(':')
                     .and_then(|(c, s)| Some((c.trim().to_owned(), s.trim().parse::<f64>().ok()?)))
@@ -289,9 +286,7 @@ impl Units {
     }
 
     pub fn children<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Unit> + 'a {
-        self.list
-            .iter()
-            .filter(move |u| u.parent.as_deref() == Some(code))
+        self.list.iter().filter(move |u| u.parent.as_deref() == Some(code))
     }
 
     /// The unit and everything below it, the unit first.
@@ -300,11 +295,7 @@ impl Units {
         let mut i = 0;
         while i < out.len() {
             let c = out[i].code.clone();
-            out.extend(
-                self.list
-                    .iter()
-                    .filter(|u| u.parent.as_deref() == Some(c.as_str())),
-            );
+            out.extend(self.list.iter().filter(|u| u.parent.as_deref() == Some(c.as_str())));
             i += 1;
         }
         out

@@ -86,10 +86,7 @@ pub struct Grid {
 impl Grid {
     pub fn get(&self, row: usize, col: usize) -> &Cell {
         static EMPTY: Cell = Cell::Empty;
-        self.rows
-            .get(row)
-            .and_then(|r| r.get(col))
-            .unwrap_or(&EMPTY)
+        self.rows.get(row).and_then(|r| r.get(col)).unwrap_or(&EMPTY)
     }
     pub fn width(&self) -> usize {
         self.rows.iter().map(Vec::len).max().unwrap_or(0)
@@ -129,10 +126,7 @@ pub fn read_sheets(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, Issue> {
                 limits.max_file_bytes / 1024 / 1024
             ),
         )
-        .expected(
-            format!("≤ {} byte", limits.max_file_bytes),
-            bytes.len().to_string(),
-        ));
+        .expected(format!("≤ {} byte", limits.max_file_bytes), bytes.len().to_string()));
     }
     let format = sniff(bytes, limits)?;
 
@@ -181,10 +175,7 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> Result<Format, Issue> {
             total / 1024 / 1024,
             limits.max_inflated_bytes / 1024 / 1024
         ))
-        .expected(
-            format!("≤ {} byte", limits.max_inflated_bytes),
-            total.to_string(),
-        ));
+        .expected(format!("≤ {} byte", limits.max_inflated_bytes), total.to_string()));
     }
     if compressed > 0 && total / compressed.max(1) > limits.max_ratio && total > 1024 * 1024 {
         return Err(too_large(format!(
@@ -217,10 +208,7 @@ fn convert_text(s: &str, sheet: &str, limits: &Limits) -> Result<Cell, Issue> {
     if s.chars().count() > limits.max_cell_chars {
         return Err(file_issue(
             Rule::TooLarge,
-            format!(
-                "Một ô của trang \"{sheet}\" dài quá {} ký tự",
-                limits.max_cell_chars
-            ),
+            format!("Một ô của trang \"{sheet}\" dài quá {} ký tự", limits.max_cell_chars),
         )
         .at(Some(sheet), None));
     }
@@ -244,24 +232,18 @@ fn convert(data: &Data, sheet: &str, limits: &Limits) -> Result<Cell, Issue> {
             Some(d) if dt.is_datetime() => Cell::Date(d),
             _ => Cell::Number(dt.as_f64()),
         },
-        Data::DateTimeIso(s) => {
-            match NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d") {
-                Ok(d) => Cell::Date(d),
-                Err(_) => Cell::Text(s.clone()),
-            }
-        }
+        Data::DateTimeIso(s) => match NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d") {
+            Ok(d) => Cell::Date(d),
+            Err(_) => Cell::Text(s.clone()),
+        },
         Data::DurationIso(s) => Cell::Text(s.clone()),
         Data::Error(e) => Cell::Error(e.to_string()),
     })
 }
 
 fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, Issue> {
-    let corrupt = |e: &dyn std::fmt::Display| {
-        file_issue(
-            Rule::CorruptFile,
-            format!("Tệp .xlsx bị hỏng, không đọc được ({e})"),
-        )
-    };
+    let corrupt =
+        |e: &dyn std::fmt::Display| file_issue(Rule::CorruptFile, format!("Tệp .xlsx bị hỏng, không đọc được ({e})"));
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?;
     let names = wb.sheet_names().to_vec();
     let mut grids = Vec::new();
@@ -307,10 +289,7 @@ where
     let classify = |e: &dyn std::fmt::Display| {
         let text = e.to_string();
         if text.contains("limit exceeded") {
-            file_issue(
-                Rule::TooLarge,
-                format!("Bảng tính quá lớn, không đọc được ({text})"),
-            )
+            file_issue(Rule::TooLarge, format!("Bảng tính quá lớn, không đọc được ({text})"))
         } else {
             corrupt(&text)
         }
@@ -341,10 +320,7 @@ where
 }
 
 /// Reads a file's bytes, refusing anything over the size limit before reading it.
-pub fn read_bytes(
-    path: &std::path::Path,
-    limits: &Limits,
-) -> std::io::Result<Result<Vec<u8>, Issue>> {
+pub fn read_bytes(path: &std::path::Path, limits: &Limits) -> std::io::Result<Result<Vec<u8>, Issue>> {
     let meta = std::fs::metadata(path)?;
     if meta.len() > limits.max_file_bytes {
         return Ok(Err(file_issue(

@@ -52,10 +52,7 @@ fn read_frame(r: &mut impl Read, max: u64) -> std::io::Result<Option<Vec<u8>>> {
     }
     let len = u64::from_le_bytes(len);
     if len > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "frame too large",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "frame too large"));
     }
     let mut buf = vec![0u8; len as usize];
     r.read_exact(&mut buf)?;
@@ -64,10 +61,7 @@ fn read_frame(r: &mut impl Read, max: u64) -> std::io::Result<Option<Vec<u8>>> {
 
 impl Worker {
     pub fn new(config: WorkerConfig) -> Worker {
-        Worker {
-            config,
-            running: None,
-        }
+        Worker { config, running: None }
     }
 
     fn start(&mut self) -> std::io::Result<&mut Running> {
@@ -78,16 +72,8 @@ impl Worker {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()?;
-            let stdin = child
-                .stdin
-                .take()
-                .ok_or_else(|| std::io::Error::other("no stdin"))?;
-            let mut stdout = BufReader::new(
-                child
-                    .stdout
-                    .take()
-                    .ok_or_else(|| std::io::Error::other("no stdout"))?,
-            );
+            let stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin"))?;
+            let mut stdout = BufReader::new(child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?);
             let (tx, rx) = channel();
             std::thread::spawn(move || {
                 loop {
@@ -143,14 +129,13 @@ impl Worker {
             },
         };
         match reply {
-            Ok(Ok(json)) => serde_json::from_slice::<Result<Vec<Grid>, Issue>>(&json)
-                .unwrap_or_else(|e| {
-                    self.kill();
-                    Err(Issue::error(
-                        Rule::CorruptFile,
-                        format!("Tiến trình đọc tệp trả lời không hợp lệ: {e}"),
-                    ))
-                }),
+            Ok(Ok(json)) => serde_json::from_slice::<Result<Vec<Grid>, Issue>>(&json).unwrap_or_else(|e| {
+                self.kill();
+                Err(Issue::error(
+                    Rule::CorruptFile,
+                    format!("Tiến trình đọc tệp trả lời không hợp lệ: {e}"),
+                ))
+            }),
             Err(RecvTimeoutError::Timeout) => {
                 self.kill();
                 Err(Issue::error(
@@ -167,9 +152,7 @@ impl Worker {
                     Rule::TooLarge,
                     format!(
                         "Tệp vượt giới hạn bộ nhớ khi đọc (tiến trình đọc dừng: {}); tệp quá lớn hoặc bị làm hỏng",
-                        status
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "không rõ".into())
+                        status.map(|s| s.to_string()).unwrap_or_else(|| "không rõ".into())
                     ),
                 ))
             }
@@ -195,11 +178,7 @@ impl Drop for Worker {
 
 /// The worker's side: reads workbooks from `input` until it closes, answers each with its sheets.
 /// The caller has already capped this process's memory.
-pub fn serve_worker(
-    input: &mut impl Read,
-    output: &mut impl Write,
-    limits: &Limits,
-) -> std::io::Result<()> {
+pub fn serve_worker(input: &mut impl Read, output: &mut impl Write, limits: &Limits) -> std::io::Result<()> {
     while let Some(bytes) = read_frame(input, limits.max_file_bytes + 1)? {
         let result = read_sheets(&bytes, limits);
         drop(bytes);

@@ -12,11 +12,7 @@ use crate::text::{NumberError, clean, float_to_count, fold, parse_count_text};
 const TITLE_ROWS: usize = 20;
 
 /// Reads one sheet. `None` when the sheet is not a return at all (instructions, notes, scratch).
-pub fn parse_sheet(
-    catalog: &Catalog,
-    grid: &Grid,
-    file: &str,
-) -> Option<(ReturnDraft, Vec<Issue>)> {
+pub fn parse_sheet(catalog: &Catalog, grid: &Grid, file: &str) -> Option<(ReturnDraft, Vec<Issue>)> {
     let sheet = grid.name.as_str();
     let header = find_header(grid)?;
     let mut issues = Vec::new();
@@ -31,8 +27,13 @@ pub fn parse_sheet(
         Some(f) => draft.form = Some(f.id.clone()),
         None => {
             issues.push(
-                Issue::error(Rule::UnknownForm, format!("Trang \"{sheet}\" không ghi mã biểu mẫu nào của danh mục (ví dụ \"Biểu số 01/CĐS-PBGDPL\")"))
-                    .at(Some(sheet), None),
+                Issue::error(
+                    Rule::UnknownForm,
+                    format!(
+                        "Trang \"{sheet}\" không ghi mã biểu mẫu nào của danh mục (ví dụ \"Biểu số 01/CĐS-PBGDPL\")"
+                    ),
+                )
+                .at(Some(sheet), None),
             );
             return Some((draft, issues));
         }
@@ -93,10 +94,7 @@ fn find_form<'c>(catalog: &'c Catalog, grid: &Grid, title_end: usize) -> Option<
 
 /// The text after a label's colon, or in the next non-empty cell to the right.
 fn label_value(grid: &Grid, r: usize, c: usize, text: &str) -> String {
-    let after = text
-        .split_once([':', '：'])
-        .map(|(_, v)| clean(v))
-        .unwrap_or_default();
+    let after = text.split_once([':', '：']).map(|(_, v)| clean(v)).unwrap_or_default();
     if !after.is_empty() {
         return after;
     }
@@ -109,12 +107,7 @@ fn label_value(grid: &Grid, r: usize, c: usize, text: &str) -> String {
         .unwrap_or_default()
 }
 
-fn read_title_block(
-    grid: &Grid,
-    title_end: usize,
-    draft: &mut ReturnDraft,
-    issues: &mut Vec<Issue>,
-) {
+fn read_title_block(grid: &Grid, title_end: usize, draft: &mut ReturnDraft, issues: &mut Vec<Issue>) {
     let sheet = grid.name.as_str();
     let mut period_label: Option<(String, String)> = None;
     for (r, row) in grid.rows.iter().enumerate().take(title_end) {
@@ -139,13 +132,18 @@ fn read_title_block(
         && let Some((label, addr)) = period_label
     {
         match parse_period_label(&label) {
-                Some(p) => draft.period = Some(p.code()),
-                None => issues.push(
-                    Issue::error(Rule::UnknownPeriod, format!("Không nhận ra kỳ báo cáo \"{label}\" (ví dụ: \"6 tháng đầu năm 2026\", \"Năm 2026 (sơ bộ)\")"))
-                        .at(Some(sheet), Some(&addr))
-                        .expected("6 tháng đầu năm YYYY | Năm YYYY (sơ bộ) | Năm YYYY (chính thức)", label),
-                ),
-            }
+            Some(p) => draft.period = Some(p.code()),
+            None => issues.push(
+                Issue::error(
+                    Rule::UnknownPeriod,
+                    format!(
+                        "Không nhận ra kỳ báo cáo \"{label}\" (ví dụ: \"6 tháng đầu năm 2026\", \"Năm 2026 (sơ bộ)\")"
+                    ),
+                )
+                .at(Some(sheet), Some(&addr))
+                .expected("6 tháng đầu năm YYYY | Năm YYYY (sơ bộ) | Năm YYYY (chính thức)", label),
+            ),
+        }
         draft.period_cell = Some(addr);
     }
 }
@@ -154,10 +152,7 @@ fn read_title_block(
 fn period_code_in(folded: &str) -> Option<String> {
     let i = folded.find("ma ky")?;
     let rest = folded[i + 5..].trim_start_matches([':', ' ']);
-    let code: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let code: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
     Period::parse(&code.to_uppercase()).map(|p| p.code())
 }
 
@@ -201,10 +196,14 @@ fn map_columns(grid: &Grid, header: &Header, form: &Form) -> Vec<(usize, u32)> {
         }
     }
     // No number row: match the header labels (over up to three header rows, for merged headers).
+    // The header ends where the first row code appears.
+    let header_end = (header.row + 1..(header.row + 3).min(grid.rows.len()))
+        .find(|&r| looks_like_code(&grid.get(r, header.code_col).display()))
+        .unwrap_or((header.row + 3).min(grid.rows.len()));
     let mut found = Vec::new();
     let width = grid.width();
     for c in (header.code_col + 1)..width {
-        let label: String = (header.row..(header.row + 3).min(grid.rows.len()))
+        let label: String = (header.row..header_end)
             .map(|r| fold(&grid.get(r, c).display()))
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
@@ -216,11 +215,7 @@ fn map_columns(grid: &Grid, header: &Header, form: &Form) -> Vec<(usize, u32)> {
             .columns
             .iter()
             .find(|col| fold(&col.label) == label)
-            .or_else(|| {
-                form.columns
-                    .iter()
-                    .find(|col| label.ends_with(&fold(&col.label)))
-            });
+            .or_else(|| form.columns.iter().find(|col| label.ends_with(&fold(&col.label))));
         if let Some(col) = hit
             && !found.iter().any(|(_, n)| *n == col.number)
         {
@@ -263,29 +258,17 @@ fn read_rows(
             issues.push(
                 Issue::error(
                     Rule::UnknownRow,
-                    format!(
-                        "Mã số \"{}\" không có trong biểu {}",
-                        clean(&raw),
-                        form.code
-                    ),
+                    format!("Mã số \"{}\" không có trong biểu {}", clean(&raw), form.code),
                 )
                 .at(Some(sheet), Some(&addr))
                 .expected(
-                    form.rows
-                        .iter()
-                        .map(|r| r.code.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    form.rows.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "),
                     clean(&raw),
                 ),
             );
             continue;
         };
-        if draft
-            .row_cells
-            .iter()
-            .any(|(code, _)| code == &row_def.code)
-        {
+        if draft.row_cells.iter().any(|(code, _)| code == &row_def.code) {
             issues.push(
                 Issue::error(
                     Rule::DuplicateRow,
@@ -310,14 +293,10 @@ fn read_rows(
             };
             let cell = grid.get(r, c);
             let addr = a1(r as u32, c as u32);
-            let at = |i: Issue| {
-                i.at(Some(sheet), Some(&addr))
-                    .cell_of(&row_def.code, number)
-            };
+            let at = |i: Issue| i.at(Some(sheet), Some(&addr)).cell_of(&row_def.code, number);
             let value = match col.kind {
-                ColumnType::Count => read_count(cell).map_err(|(rule, msg, found)| {
-                    at(Issue::error(rule, msg).expected("số nguyên không âm", found))
-                }),
+                ColumnType::Count => read_count(cell)
+                    .map_err(|(rule, msg, found)| at(Issue::error(rule, msg).expected("số nguyên không âm", found))),
                 ColumnType::Date => read_date(cell).map_err(|found| {
                     at(Issue::error(
                         Rule::InvalidDate,
@@ -328,15 +307,11 @@ fn read_rows(
                 ColumnType::Status | ColumnType::Text => Ok(match cell {
                     Cell::Empty => None,
                     Cell::Error(e) => {
-                        issues.push(at(Issue::error(
-                            Rule::ErrorCell,
-                            format!("Ô chứa giá trị lỗi {e}"),
-                        )
-                        .expected("văn bản", e.clone())));
+                        issues.push(at(Issue::error(Rule::ErrorCell, format!("Ô chứa giá trị lỗi {e}"))
+                            .expected("văn bản", e.clone())));
                         None
                     }
-                    other => Some(Value::Text(clean(&other.display())))
-                        .filter(|v| v != &Value::Text(String::new())),
+                    other => Some(Value::Text(clean(&other.display()))).filter(|v| v != &Value::Text(String::new())),
                 }),
             };
             match value {
@@ -381,11 +356,7 @@ fn read_count(cell: &Cell) -> Result<Option<Value>, (Rule, String, String)> {
             format!("Giá trị \"{found}\" có phần thập phân; chỉ tiêu này phải là số nguyên"),
             found,
         )),
-        Err(NumberError::NotANumber) => Err((
-            Rule::NotANumber,
-            format!("\"{found}\" không phải là số"),
-            found,
-        )),
+        Err(NumberError::NotANumber) => Err((Rule::NotANumber, format!("\"{found}\" không phải là số"), found)),
     }
 }
 
@@ -428,16 +399,9 @@ mod tests {
             ("6 tháng", None),
         ];
         for (label, want) in cases {
-            assert_eq!(
-                parse_period_label(label).map(|p| p.code()).as_deref(),
-                want,
-                "{label}"
-            );
+            assert_eq!(parse_period_label(label).map(|p| p.code()).as_deref(), want, "{label}");
         }
-        assert_eq!(
-            period_code_in(&fold("(Mã kỳ: 2026S1)")).as_deref(),
-            Some("2026S1")
-        );
+        assert_eq!(period_code_in(&fold("(Mã kỳ: 2026S1)")).as_deref(), Some("2026S1"));
     }
 
     #[test]

@@ -19,21 +19,12 @@ pub enum WorkbookOutcome {
 }
 
 /// Reads the returns in a workbook's bytes, in this process.
-pub fn read_workbook(
-    catalog: &Catalog,
-    file: &str,
-    bytes: &[u8],
-    limits: &Limits,
-) -> WorkbookOutcome {
+pub fn read_workbook(catalog: &Catalog, file: &str, bytes: &[u8], limits: &Limits) -> WorkbookOutcome {
     returns_in(catalog, file, grid::read_sheets(bytes, limits))
 }
 
 /// The returns in sheets already read (in this process or by an isolated worker).
-pub fn returns_in(
-    catalog: &Catalog,
-    file: &str,
-    sheets: Result<Vec<Grid>, Issue>,
-) -> WorkbookOutcome {
+pub fn returns_in(catalog: &Catalog, file: &str, sheets: Result<Vec<Grid>, Issue>) -> WorkbookOutcome {
     let grids = match sheets {
         Ok(g) => g,
         Err(issue) => return WorkbookOutcome::FileRejected(issue),
