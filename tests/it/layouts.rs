@@ -71,16 +71,9 @@ fn values() -> impl Strategy<Value = Vec<(i64, Option<i64>)>> {
     })
 }
 
+/// A count with its thousands grouped by `sep` (`1.234`, `1 234`).
 fn group(v: i64, sep: &str) -> String {
-    let d = v.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
-            out.push_str(sep);
-        }
-        out.push(c);
-    }
-    out
+    pbgdpl_ingest::text::group_vi(v).replace('.', sep)
 }
 
 fn write(cat: &Catalog, l: &Layout, vals: &[(i64, Option<i64>)]) -> Vec<u8> {
