@@ -53,6 +53,7 @@ pub fn validate(catalog: &Catalog, draft: &mut ReturnDraft, ctx: &Context) -> Ve
     check_unit(catalog, form, draft, ctx, &mut issues);
     check_period(catalog, form, draft, ctx, &mut issues);
     check_values(form, draft, &mut issues);
+    check_rows_present(form, draft, &mut issues);
     if form.rows_from_plan {
         check_tasks(catalog, form, draft, ctx, &mut issues);
     }
@@ -249,6 +250,30 @@ fn check_values(form: &Form, draft: &mut ReturnDraft, issues: &mut Vec<Issue>) {
         }
     }
     draft.values = keep;
+}
+
+/// Every row of the form appears in the sheet (only for returns read from a sheet: a JSON body lists
+/// the cells it reports).
+fn check_rows_present(form: &Form, draft: &ReturnDraft, issues: &mut Vec<Issue>) {
+    if !form.require_all_rows || draft.sheet.is_none() {
+        return;
+    }
+    for row in &form.rows {
+        if !draft.row_cells.iter().any(|(code, _)| code == &row.code) {
+            issues.push(
+                Issue::error(
+                    Rule::MissingRow,
+                    format!(
+                        "Biểu thiếu dòng mã số {} ({}); hãy dùng đúng mẫu biểu",
+                        row.code, row.label
+                    ),
+                )
+                .at(draft.sheet.as_deref(), None)
+                .cell_of(&row.code, 0)
+                .expected(format!("dòng mã số {}", row.code), "không có"),
+            );
+        }
+    }
 }
 
 fn check_tasks(catalog: &Catalog, form: &Form, draft: &mut ReturnDraft, ctx: &Context, issues: &mut Vec<Issue>) {

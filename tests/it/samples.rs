@@ -124,3 +124,23 @@ fn every_invalid_file_is_rejected_at_the_right_cell_and_nothing_is_stored() {
     );
     assert!(store.all_latest_values().unwrap().is_empty());
 }
+
+#[test]
+fn a_sheet_that_lost_a_row_is_rejected_with_missing_row() {
+    let cat = sample_catalog();
+    let period = pbgdpl_ingest::catalog::Period::parse("2026S1").unwrap();
+    let unit = cat.units.get("99001").unwrap();
+    let mut form = cat.form("F02").unwrap().clone();
+    form.rows.retain(|r| r.code != "05");
+    let bytes = pbgdpl_reports::template::return_workbook(&cat, unit, &period, &[(&form, None)]).unwrap();
+    let mut store = Store::in_memory().unwrap();
+    let summary = pipeline::ingest_upload(&cat, &mut store, "retyped.xlsx", &bytes, &Options::default(), None).unwrap();
+    let errors = &summary.returns[0].errors;
+    assert_eq!(summary.returns[0].status, Status::Rejected);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.rule.id() == "missing_row" && e.row.as_deref() == Some("05")),
+        "{errors:#?}"
+    );
+}

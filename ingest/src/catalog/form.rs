@@ -93,6 +93,10 @@ pub struct Form {
     /// The rows are the tasks of the plan in force (form 03).
     #[serde(default)]
     pub rows_from_plan: bool,
+    /// A sheet of this form must list every row (values may be blank): a missing row usually means a
+    /// retyped form that lost one.
+    #[serde(default)]
+    pub require_all_rows: bool,
     #[serde(skip)]
     pub file: String,
 }
