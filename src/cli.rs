@@ -272,7 +272,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
-                print_summary(&summary, *dry_run);
+                print_summary(&catalog, &summary, *dry_run);
             }
             Ok(ExitCode::from(u8::from(summary.any_rejected())))
         }
@@ -397,65 +397,92 @@ pub(crate) fn ingest_with_progress(
     Ok(summary)
 }
 
-fn print_summary(summary: &pipeline::ImportSummary, dry_run: bool) {
+/// The human summary of an import: the returns that need attention (rejected, warned, changed), then
+/// a table per unit, then the totals.
+fn print_summary(catalog: &Catalog, summary: &pipeline::ImportSummary, dry_run: bool) {
     let mut out = std::io::stdout().lock();
-    let count = |s: Status| summary.returns.iter().filter(|r| r.status == s).count();
-    for r in &summary.returns {
-        let status = match r.status {
-            Status::Accepted if dry_run => "hợp lệ",
-            Status::Accepted if r.version.unwrap_or(1) > 1 => "phiên bản mới",
-            Status::Accepted => "đã nhận",
-            Status::Unchanged => "không đổi",
-            Status::Rejected => "bị từ chối",
+    let issue_line = |kind: &str, e: &pbgdpl_ingest::Issue| {
+        let place = match (&e.sheet, &e.cell) {
+            (Some(s), Some(c)) => format!("{s}!{c}"),
+            (Some(s), None) => s.clone(),
+            (None, Some(c)) => c.clone(),
+            (None, None) => "tệp".into(),
         };
-        let _ = writeln!(
-            out,
-            "{:<14} {:<4} {:<8} {:<7} v{:<3} {}",
-            status,
-            r.form.as_deref().unwrap_or("-"),
-            r.unit.as_deref().unwrap_or("-"),
-            r.period.as_deref().unwrap_or("-"),
-            r.version.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
-            r.file.as_deref().unwrap_or("")
-        );
+        format!("    {kind} [{}] {place}: {}", e.rule.id(), e.message)
+    };
+    for r in &summary.returns {
+        let new_version = r.status == Status::Accepted && r.version.unwrap_or(1) > 1;
+        if r.status != Status::Rejected && r.warnings.is_empty() && !new_version {
+            continue;
+        }
+        let status = match r.status {
+            Status::Rejected => "BỊ TỪ CHỐI",
+            _ if new_version => "phiên bản mới",
+            _ => "đã nhận, có cảnh báo",
+        };
+        let what = [
+            r.file.as_deref(),
+            r.form.as_deref(),
+            r.unit.as_deref(),
+            r.period.as_deref(),
+        ]
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+        let _ = writeln!(out, "{status}: {what}");
         for e in &r.errors {
-            let _ = writeln!(
-                out,
-                "    lỗi [{}] {}{}: {}",
-                e.rule.id(),
-                e.sheet.as_deref().map(|s| format!("{s}!")).unwrap_or_default(),
-                e.cell.as_deref().unwrap_or(""),
-                e.message
-            );
+            let _ = writeln!(out, "{}", issue_line("lỗi", e));
         }
         for w in &r.warnings {
-            let _ = writeln!(
-                out,
-                "    cảnh báo [{}] {}{}: {}",
-                w.rule.id(),
-                w.sheet.as_deref().map(|s| format!("{s}!")).unwrap_or_default(),
-                w.cell.as_deref().unwrap_or(""),
-                w.message
-            );
+            let _ = writeln!(out, "{}", issue_line("cảnh báo", w));
         }
         for c in &r.changed {
+            let before = c.before.as_deref().unwrap_or("trống");
+            let after = c.after.as_deref().unwrap_or("trống");
             let _ = writeln!(
                 out,
-                "    thay đổi {} ({}): {} → {}",
-                c.row,
-                c.column,
-                c.before.as_deref().unwrap_or("trống"),
-                c.after.as_deref().unwrap_or("trống")
+                "    thay đổi: dòng {} cột ({}) {before} → {after}",
+                c.row, c.column
             );
         }
     }
+    // Per unit: accepted (new), new versions, unchanged, rejected.
+    let mut per_unit: std::collections::BTreeMap<String, [usize; 4]> = std::collections::BTreeMap::new();
+    for r in &summary.returns {
+        let key = r.unit.clone().unwrap_or_else(|| "(không rõ)".into());
+        let slot = match r.status {
+            Status::Accepted if r.version.unwrap_or(1) > 1 => 1,
+            Status::Accepted => 0,
+            Status::Unchanged => 2,
+            Status::Rejected => 3,
+        };
+        per_unit.entry(key).or_default()[slot] += 1;
+    }
     let _ = writeln!(
         out,
-        "Tổng cộng: {} báo cáo — {} đã nhận, {} không đổi, {} bị từ chối{}",
+        "\n{:<10} {:<34} {:>7} {:>9} {:>9} {:>9}",
+        "Mã", "Đơn vị", "Đã nhận", "Bản mới", "Không đổi", "Từ chối"
+    );
+    for (unit, n) in &per_unit {
+        let name = catalog.units.get(unit).map(|u| u.name.as_str()).unwrap_or("");
+        let name: String = name.chars().take(34).collect();
+        let _ = writeln!(
+            out,
+            "{unit:<10} {name:<34} {:>7} {:>9} {:>9} {:>9}",
+            n[0], n[1], n[2], n[3]
+        );
+    }
+    let total = |i: usize| per_unit.values().map(|n| n[i]).sum::<usize>();
+    let _ = writeln!(
+        out,
+        "Tổng cộng: {} báo cáo — {} đã nhận, {} phiên bản mới, {} không đổi, {} bị từ chối{}",
         summary.returns.len(),
-        count(Status::Accepted),
-        count(Status::Unchanged),
-        count(Status::Rejected),
+        total(0),
+        total(1),
+        total(2),
+        total(3),
         if dry_run { " (chạy thử, không lưu)" } else { "" }
     );
 }

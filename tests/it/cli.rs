@@ -264,3 +264,15 @@ fn hostile_workbooks_are_parsed_in_a_bounded_worker_and_only_reject_themselves()
     }
     assert!(by_file("99001_2026S1.xlsx").iter().all(|r| r["status"] == "accepted"));
 }
+
+#[test]
+fn the_human_summary_lists_problems_then_a_table_per_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store").display().to_string();
+    let out = run(
+        &["--store", &store, "--units", "units.csv", "ingest", "invalid"],
+        &samples(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("ingest_invalid_human", String::from_utf8_lossy(&out.stdout));
+}
