@@ -7,12 +7,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pbgdpl_engine::PeriodSpec;
 use pbgdpl_ingest::pipeline::{self, ImportSummary, JsonReturn, Options};
 use pbgdpl_ingest::store::User;
 use serde::Deserialize;
 
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, PeriodUnit};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -162,17 +161,11 @@ async fn upload(
     Ok(summary_response(summary))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PeriodQuery {
-    period: Option<String>,
-    unit: Option<String>,
-}
-
 /// Who reported what, when, which version, late or not.
 async fn list_returns(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<PeriodQuery>,
+    Query(q): Query<PeriodUnit>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let user = authenticate(&state, &headers)?;
     let store = state.store()?;
@@ -186,12 +179,9 @@ async fn list_returns(
         if q.unit.as_deref().is_some_and(|u| u != r.unit) {
             continue;
         }
-        let deadline = pbgdpl_ingest::catalog::Period::parse(&r.period).and_then(|p| {
-            let unit = cat.units.get(&r.unit)?;
-            p.deadline(&cat.periods, pbgdpl_ingest::catalog::SenderLevel::of(unit.kind))
-        });
-        let received = pbgdpl_ingest::arrow_tables::local_date(&r.received_at);
-        let late = deadline.map(|d| received > d.format("%Y-%m-%d").to_string());
+        let deadline = pbgdpl_ingest::catalog::Period::parse(&r.period).and_then(|p| cat.deadline(&r.unit, &p));
+        let late = deadline
+            .map(|d| pbgdpl_ingest::arrow_tables::local_date(&r.received_at) > d.format("%Y-%m-%d").to_string());
         out.push(serde_json::json!({
             "unit": r.unit, "form": r.form, "period": r.period, "version": r.version,
             "received_at": r.received_at, "submitted_by": r.submitted_by, "source": r.source,
@@ -201,25 +191,13 @@ async fn list_returns(
     Ok(Json(serde_json::Value::Array(out)))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct IndicatorQuery {
-    period: Option<String>,
-    unit: Option<String>,
-}
-
 async fn indicators(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<IndicatorQuery>,
+    Query(q): Query<PeriodUnit>,
 ) -> Result<Response, AppError> {
     let user = authenticate(&state, &headers)?;
-    let period = match q.period {
-        Some(p) => p,
-        None => state.default_period()?,
-    };
-    let spec = PeriodSpec::parse(&period)
-        .ok_or_else(|| AppError::BadRequest(format!("Kỳ báo cáo \"{period}\" không hợp lệ")))?;
-    let unit = q.unit.unwrap_or_else(|| state.catalog.province.code.clone());
+    let (spec, unit) = state.resolve(q)?;
     // A reporter reads the province-level indicators and its own unit's, nobody else's.
     if user.role == "reporter" && unit != state.catalog.province.code && user.unit.as_deref() != Some(unit.as_str()) {
         return Err(AppError::Forbidden(format!(

@@ -176,6 +176,36 @@ impl AppState {
     }
 }
 
+/// `?period=&unit=` as every page and the API take them.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PeriodUnit {
+    pub period: Option<String>,
+    pub unit: Option<String>,
+}
+
+impl AppState {
+    /// The period (default: the latest with returns) and unit (default: the province) of a request,
+    /// checked against the catalog.
+    pub(crate) fn resolve(&self, q: PeriodUnit) -> Result<(PeriodSpec, String), AppError> {
+        let period = match q.period {
+            Some(p) => p,
+            None => self.default_period()?,
+        };
+        let spec = PeriodSpec::parse(&period).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Kỳ báo cáo \"{period}\" không hợp lệ (ví dụ 2026S1, 2026P, 2026)"
+            ))
+        })?;
+        let unit = q.unit.unwrap_or_else(|| self.catalog.province.code.clone());
+        if self.catalog.units.get(&unit).is_none() {
+            return Err(AppError::BadRequest(format!(
+                "Đơn vị \"{unit}\" không có trong danh sách"
+            )));
+        }
+        Ok((spec, unit))
+    }
+}
+
 fn chrono_year() -> i32 {
     // Days since the epoch is enough to know the year without a date dependency here.
     let secs = std::time::SystemTime::now()

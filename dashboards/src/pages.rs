@@ -2,11 +2,10 @@
 
 use axum::extract::{Query, State};
 use axum::response::Html;
-use pbgdpl_engine::{PeriodSpec, Status};
+use pbgdpl_engine::Status;
 use pbgdpl_ingest::text::decimal_vi;
-use serde::Deserialize;
 
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, PeriodUnit};
 
 /// HTML-escapes text.
 pub(crate) fn esc(s: &str) -> String {
@@ -17,30 +16,19 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PageQuery {
-    period: Option<String>,
-    unit: Option<String>,
-}
-
 /// Tổng quan: one tile per indicator with value, target, Đạt/Chưa đạt, gap and coverage.
 pub(crate) async fn overview(
     State(state): State<AppState>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<PeriodUnit>,
 ) -> Result<Html<String>, AppError> {
-    let period = match q.period {
-        Some(p) => p,
-        None => state.default_period()?,
-    };
-    let spec = PeriodSpec::parse(&period)
-        .ok_or_else(|| AppError::BadRequest(format!("Kỳ báo cáo \"{period}\" không hợp lệ")))?;
-    let unit = q.unit.unwrap_or_else(|| state.catalog.province.code.clone());
+    let (spec, unit) = state.resolve(q)?;
+    let period = spec.to_string();
     let unit_name = state
         .catalog
         .units
         .get(&unit)
         .map(|u| u.name.clone())
-        .ok_or_else(|| AppError::BadRequest(format!("Đơn vị \"{unit}\" không có trong danh sách")))?;
+        .unwrap_or_default();
     let values = state.indicators(&spec, &unit).await?;
     let mut tiles = String::new();
     for v in values.iter().filter(|v| v.unit == unit) {

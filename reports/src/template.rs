@@ -3,9 +3,7 @@
 
 use pbgdpl_ingest::catalog::{Catalog, ColumnType, Form, Period, Unit};
 use pbgdpl_ingest::model::{CellValue, Value};
-use rust_xlsxwriter::{
-    DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
-};
+use rust_xlsxwriter::{DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet};
 
 use crate::Result;
 
@@ -25,39 +23,17 @@ struct Styles {
 }
 
 fn styles() -> Styles {
-    let border = |f: Format| {
-        f.set_border(FormatBorder::Thin)
-            .set_font_name("Times New Roman")
-            .set_font_size(12)
-    };
+    use crate::style::{bold, bordered, head, label, text, title};
     Styles {
-        bold: Format::new()
-            .set_bold()
-            .set_font_name("Times New Roman")
-            .set_font_size(12),
-        title: Format::new()
-            .set_bold()
-            .set_font_name("Times New Roman")
-            .set_font_size(14)
-            .set_align(FormatAlign::Center)
-            .set_text_wrap(),
-        head: border(
-            Format::new()
-                .set_bold()
-                .set_align(FormatAlign::Center)
-                .set_align(FormatAlign::VerticalCenter)
-                .set_text_wrap(),
-        ),
-        number_row: border(Format::new().set_italic().set_align(FormatAlign::Center)),
-        label: border(Format::new().set_text_wrap().set_align(FormatAlign::VerticalCenter)),
-        input_count: border(Format::new().set_num_format("#,##0").set_unlocked()),
-        input_text: border(Format::new().set_text_wrap().set_unlocked()),
-        input_date: border(Format::new().set_num_format("dd/mm/yyyy").set_unlocked()),
-        italic: Format::new()
-            .set_italic()
-            .set_font_name("Times New Roman")
-            .set_font_size(12)
-            .set_align(FormatAlign::Center),
+        bold: bold(),
+        title: title(),
+        head: head(Format::new()),
+        number_row: bordered(Format::new().set_italic().set_align(FormatAlign::Center)),
+        label: label(),
+        input_count: bordered(Format::new().set_num_format("#,##0").set_unlocked()),
+        input_text: bordered(Format::new().set_text_wrap().set_unlocked()),
+        input_date: bordered(Format::new().set_num_format("dd/mm/yyyy").set_unlocked()),
+        italic: text().set_italic().set_align(FormatAlign::Center),
     }
 }
 

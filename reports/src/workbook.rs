@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use pbgdpl_engine::IndicatorValue;
-use pbgdpl_ingest::catalog::{Catalog, Period, SenderLevel};
+use pbgdpl_ingest::catalog::{Catalog, Period};
 use pbgdpl_ingest::model::Value;
 use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
+use rust_xlsxwriter::{Color, Format, Workbook, Worksheet};
 
 use crate::{Result, neutralise};
 
@@ -35,32 +35,15 @@ struct Styles {
 }
 
 fn styles() -> Styles {
-    let b = |f: Format| {
-        f.set_border(FormatBorder::Thin)
-            .set_font_name("Times New Roman")
-            .set_font_size(12)
-    };
+    use crate::style::{bold, bordered, head, label, title};
     Styles {
-        title: Format::new()
-            .set_bold()
-            .set_font_name("Times New Roman")
-            .set_font_size(14)
-            .set_align(FormatAlign::Center)
-            .set_text_wrap(),
-        bold: Format::new()
-            .set_bold()
-            .set_font_name("Times New Roman")
-            .set_font_size(12),
-        head: b(Format::new()
-            .set_bold()
-            .set_align(FormatAlign::Center)
-            .set_align(FormatAlign::VerticalCenter)
-            .set_text_wrap()
-            .set_background_color(Color::RGB(0xDDEBF7))),
-        cell: b(Format::new().set_text_wrap().set_align(FormatAlign::VerticalCenter)),
-        number: b(Format::new().set_num_format("#,##0")),
-        decimal: b(Format::new().set_num_format("#,##0.00")),
-        late: b(Format::new().set_background_color(Color::RGB(0xFCE4D6))),
+        title: title(),
+        bold: bold(),
+        head: head(Format::new().set_background_color(Color::RGB(0xDDEBF7))),
+        cell: label(),
+        number: bordered(Format::new().set_num_format("#,##0")),
+        decimal: bordered(Format::new().set_num_format("#,##0.00")),
+        late: bordered(Format::new().set_background_color(Color::RGB(0xFCE4D6))),
     }
 }
 
@@ -373,7 +356,7 @@ fn write_completeness(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) 
                 .iter()
                 .filter(|x| x.unit == u.code && x.form == f.id)
                 .collect();
-            let deadline = input.period.deadline(&cat.periods, SenderLevel::of(u.kind));
+            let deadline = cat.deadline(&u.code, input.period);
             let first = versions
                 .first()
                 .map(|x| pbgdpl_ingest::arrow_tables::local_date(&x.received_at));

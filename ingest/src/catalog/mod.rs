@@ -334,6 +334,12 @@ impl Catalog {
         Some((phase, target))
     }
 
+    /// The deadline of a unit's returns for a period (by the unit's sender level).
+    pub fn deadline(&self, unit: &str, period: &Period) -> Option<chrono::NaiveDate> {
+        let unit = self.units.get(unit)?;
+        period.deadline(&self.periods, SenderLevel::of(unit.kind))
+    }
+
     /// Forms a unit must send for a period: F01/F02 from every territorial unit and department, forms
     /// filled from the plan only from the units that lead one of its tasks.
     pub fn forms_due(&self, unit: &Unit, period: &Period) -> Vec<&Form> {
