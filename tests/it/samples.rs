@@ -144,3 +144,55 @@ fn a_sheet_that_lost_a_row_is_rejected_with_missing_row() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn a_value_that_jumps_against_last_year_is_a_warning_not_an_error() {
+    let cat = sample_catalog();
+    let mut store = Store::in_memory().unwrap();
+    let ret = |period: &str, attendees: i64| {
+        let mut d = pipeline::JsonReturn {
+            form: "F02".into(),
+            unit: "99001".into(),
+            period: period.into(),
+            values: Vec::new(),
+        };
+        d.values.push(pipeline::JsonValue {
+            row: "02".into(),
+            column: 1,
+            value: Value::Int(attendees),
+        });
+        d.into_draft()
+    };
+    let first = pipeline::ingest_drafts(&cat, &mut store, vec![ret("2025S1", 400)], &Options::default()).unwrap();
+    assert!(first.returns[0].warnings.is_empty());
+    let jump = pipeline::ingest_drafts(&cat, &mut store, vec![ret("2026S1", 4_000)], &Options::default()).unwrap();
+    let r = &jump.returns[0];
+    assert_eq!(r.status, Status::Accepted, "{r:#?}");
+    assert_eq!(r.warnings.len(), 1);
+    assert_eq!(
+        (
+            r.warnings[0].rule.id(),
+            r.warnings[0].row.as_deref(),
+            r.warnings[0].column
+        ),
+        ("jump", Some("02"), Some(1))
+    );
+}
+
+#[test]
+fn a_sheet_beyond_the_row_limit_is_too_large() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "Biểu số 01/CĐS-PBGDPL").unwrap();
+    for r in 1..=10_050u32 {
+        ws.write_number(r, 0, f64::from(r)).unwrap();
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let cat = sample_catalog();
+    let mut store = Store::in_memory().unwrap();
+    let summary = pipeline::ingest_upload(&cat, &mut store, "long.xlsx", &bytes, &Options::default(), None).unwrap();
+    let r = &summary.returns[0];
+    assert_eq!(r.status, Status::Rejected);
+    assert_eq!(r.errors[0].rule.id(), "too_large");
+    assert_eq!(r.errors[0].sheet.as_deref(), Some("Sheet1"));
+}
