@@ -222,6 +222,9 @@ pub const MAX_BODY: usize = 20 * 1024 * 1024 + 64 * 1024;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::overview))
+        .route("/chi-tieu/{code}", get(pages::indicator))
+        .route("/nop-bao-cao", get(pages::submissions))
+        .route("/don-vi/{code}", get(pages::unit))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

@@ -1,9 +1,14 @@
-//! Server-rendered pages. Text is Vietnamese, numbers are written the Vietnamese way (1.234,5).
+//! Server-rendered pages in Vietnamese: Tổng quan, Chỉ tiêu, Tình hình nộp báo cáo, Báo cáo của đơn
+//! vị. Numbers are written the Vietnamese way (1.234,5); every page takes `?period=&unit=` so that its
+//! URL can be bookmarked and shared; charts are inline SVG.
 
-use axum::extract::{Query, State};
+use std::fmt::Write as _;
+
+use axum::extract::{Path, Query, State};
 use axum::response::Html;
-use pbgdpl_engine::Status;
-use pbgdpl_ingest::text::decimal_vi;
+use pbgdpl_engine::{IndicatorValue, PeriodSpec, Status};
+use pbgdpl_ingest::catalog::Period;
+use pbgdpl_ingest::text::{decimal_vi, group_vi};
 
 use crate::{AppError, AppState, PeriodUnit};
 
@@ -16,13 +21,101 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Tổng quan: one tile per indicator with value, target, Đạt/Chưa đạt, gap and coverage.
+fn is_rate(v: &IndicatorValue) -> bool {
+    v.measure == "%" || v.measure == "‰"
+}
+
+fn value_text(v: &IndicatorValue) -> String {
+    match v.value {
+        Some(x) if is_rate(v) => format!("{} {}", decimal_vi(x, 2), esc(&v.measure)),
+        Some(x) => decimal_vi(x, 0),
+        None => "Chưa có số liệu".into(),
+    }
+}
+
+/// Periods that have at least one stored return, oldest first.
+fn periods_with_data(state: &AppState) -> Result<Vec<Period>, AppError> {
+    let mut ps: Vec<Period> = state
+        .store()?
+        .returns(None)?
+        .iter()
+        .filter_map(|r| Period::parse(&r.period))
+        .collect();
+    ps.sort_by_key(|p| (p.year, p.kind));
+    ps.dedup();
+    Ok(ps)
+}
+
+/// The page frame: navigation, period and unit selectors, and the body.
+fn page(
+    state: &AppState,
+    title: &str,
+    spec: &PeriodSpec,
+    unit: &str,
+    active: &str,
+    body: &str,
+) -> Result<Html<String>, AppError> {
+    let periods = periods_with_data(state)?;
+    let mut period_opts = String::new();
+    let current = spec.to_string();
+    let mut listed: Vec<String> = periods.iter().map(|p| p.code()).collect();
+    if !listed.contains(&current) {
+        listed.push(current.clone());
+    }
+    for code in &listed {
+        let label = Period::parse(code).map(|p| p.label()).unwrap_or_else(|| code.clone());
+        let sel = if *code == current { " selected" } else { "" };
+        let _ = write!(
+            period_opts,
+            "<option value=\"{}\"{sel}>{}</option>",
+            esc(code),
+            esc(&label)
+        );
+    }
+    let cat = &state.catalog;
+    let mut unit_opts = String::new();
+    for u in cat.units.subtree(&cat.province.code) {
+        let sel = if u.code == unit { " selected" } else { "" };
+        let _ = write!(
+            unit_opts,
+            "<option value=\"{}\"{sel}>{} ({})</option>",
+            esc(&u.code),
+            esc(&u.name),
+            esc(&u.code)
+        );
+    }
+    let q = format!("?period={}&amp;unit={}", esc(&current), esc(unit));
+    let nav = [
+        ("", "Tổng quan"),
+        ("chi-tieu/CDS-1", "Chỉ tiêu"),
+        ("nop-bao-cao", "Tình hình nộp báo cáo"),
+        (&format!("don-vi/{unit}"), "Báo cáo của đơn vị"),
+    ]
+    .iter()
+    .map(|(href, label)| {
+        let class = if *label == active { " class=\"active\"" } else { "" };
+        format!("<a href=\"/{href}{q}\"{class}>{label}</a>")
+    })
+    .collect::<Vec<_>>()
+    .join("");
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} — PBGDPL {province}</title><style>{CSS}</style></head><body>\
+         <header><div class=\"brand\">PBGDPL · {province}</div><nav>{nav}</nav>\
+         <form method=\"get\" class=\"pick\"><label>Kỳ báo cáo <select name=\"period\">{period_opts}</select></label>\
+         <label>Đơn vị <select name=\"unit\">{unit_opts}</select></label><button>Xem</button></form></header>\
+         <main><h1>{title}</h1>{body}</main></body></html>",
+        title = esc(title),
+        province = esc(&cat.province.name),
+    )))
+}
+
+/// Tổng quan: one tile per indicator with value, target, Đạt/Chưa đạt, gap, pace and coverage.
 pub(crate) async fn overview(
     State(state): State<AppState>,
     Query(q): Query<PeriodUnit>,
 ) -> Result<Html<String>, AppError> {
     let (spec, unit) = state.resolve(q)?;
-    let period = spec.to_string();
     let unit_name = state
         .catalog
         .units
@@ -32,11 +125,6 @@ pub(crate) async fn overview(
     let values = state.indicators(&spec, &unit).await?;
     let mut tiles = String::new();
     for v in values.iter().filter(|v| v.unit == unit) {
-        let places = if v.measure == "%" || v.measure == "‰" { 2 } else { 0 };
-        let value = v
-            .value
-            .map(|x| format!("{} {}", decimal_vi(x, places), esc(&v.measure)))
-            .unwrap_or_else(|| "Chưa có số liệu".into());
         let (badge, class) = match v.status {
             Some(Status::Dat) => ("Đạt", "ok"),
             Some(Status::ChuaDat) => ("Chưa đạt", "bad"),
@@ -46,7 +134,7 @@ pub(crate) async fn overview(
             .target
             .map(|t| {
                 format!(
-                    "Mục tiêu ≥ {}% ({})",
+                    "<p>Mục tiêu ≥ {}% — {}</p>",
                     decimal_vi(t, 0),
                     esc(v.phase.as_deref().unwrap_or(""))
                 )
@@ -54,42 +142,298 @@ pub(crate) async fn overview(
             .unwrap_or_default();
         let gap = v
             .gap
-            .map(|g| format!("Chênh lệch {} điểm %", decimal_vi(g, 2)))
+            .map(|g| format!("<p>Chênh lệch {} điểm %</p>", decimal_vi(g, 2)))
+            .unwrap_or_default();
+        let pace = v
+            .pace
+            .map(|p| format!("<p>Cần tăng {} điểm %/năm</p>", decimal_vi(p, 2)))
             .unwrap_or_default();
         let coverage = v
             .coverage
             .map(|c| {
                 format!(
-                    "Bao phủ {}/{} đơn vị ({}%)",
+                    "<p>Đơn vị báo cáo: {}/{} ({}%)</p>",
                     v.reporting,
                     v.due,
                     decimal_vi(c * 100.0, 0)
                 )
             })
             .unwrap_or_default();
-        tiles.push_str(&format!(
-            "<article class=\"tile {class}\" data-indicator=\"{code}\"><h3>{code}</h3><p class=\"name\">{name}</p>\
-             <p class=\"value\" data-value=\"{raw}\">{value}</p><p class=\"badge\">{badge}</p><p>{target}</p><p>{gap}</p><p>{coverage}</p></article>",
+        let _ = write!(
+            tiles,
+            "<a class=\"tile {class}\" data-indicator=\"{code}\" href=\"/chi-tieu/{code}?period={period}&amp;unit={unit}\">\
+             <h3>{code}</h3><p class=\"name\">{name}</p><p class=\"value\" data-value=\"{raw}\">{value}</p>\
+             <p class=\"badge\">{badge}</p>{target}{gap}{pace}{coverage}</a>",
             code = esc(&v.indicator),
             name = esc(&v.name),
             raw = v.value.map(|x| x.to_string()).unwrap_or_default(),
-        ));
+            value = value_text(v),
+            period = esc(&spec.to_string()),
+            unit = esc(&unit),
+        );
     }
-    Ok(Html(format!(
-        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Tổng quan PBGDPL — {unit_name}</title><style>{CSS}</style></head><body>\
-         <header><h1>Tổng quan công tác PBGDPL</h1><p>{unit_name} — kỳ báo cáo {period}</p>\
-         <form method=\"get\"><label>Kỳ <input name=\"period\" value=\"{period}\"></label> <label>Đơn vị <input name=\"unit\" value=\"{unit}\"></label> <button>Xem</button></form></header>\
-         <main class=\"tiles\">{tiles}</main></body></html>",
-        unit_name = esc(&unit_name),
-        period = esc(&period),
-        unit = esc(&unit),
-    )))
+    let body = format!(
+        "<p class=\"sub\">{} — kỳ {}</p><section class=\"tiles\">{tiles}</section>",
+        esc(&unit_name),
+        esc(&spec.to_string())
+    );
+    page(&state, "Tổng quan công tác PBGDPL", &spec, &unit, "Tổng quan", &body)
+}
+
+/// Chỉ tiêu: the indicator's trend with its target, and its units ranked, each linked to its returns.
+pub(crate) async fn indicator(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<PeriodUnit>,
+) -> Result<Html<String>, AppError> {
+    let (spec, unit) = state.resolve(q)?;
+    let ind = state
+        .catalog
+        .indicator(&code)
+        .ok_or_else(|| AppError::BadRequest(format!("Chỉ tiêu \"{code}\" không có trong danh mục")))?
+        .clone();
+    let mut trend = Vec::new();
+    let mut target = None;
+    for p in periods_with_data(&state)? {
+        let vs = state.indicators(&PeriodSpec::Single(p), &unit).await?;
+        let v = vs.iter().find(|v| v.indicator == code && v.unit == unit);
+        target = target.or(v.and_then(|v| v.target));
+        trend.push((p.code(), v.and_then(|v| v.value)));
+    }
+    let values = state.indicators(&spec, &unit).await?;
+    let this = values.iter().find(|v| v.indicator == code && v.unit == unit).cloned();
+    let trend_svg = pbgdpl_reports::charts::trend_svg(&format!("{} qua các kỳ", ind.code), &trend, target, (640, 280))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut children: Vec<&IndicatorValue> = values
+        .iter()
+        .filter(|v| v.indicator == code && v.unit != unit)
+        .collect();
+    children.sort_by(|a, b| b.value.unwrap_or(f64::MIN).total_cmp(&a.value.unwrap_or(f64::MIN)));
+    let ranked: Vec<(String, f64)> = children
+        .iter()
+        .filter_map(|v| v.value.map(|x| (v.unit_name.clone(), x)))
+        .take(30)
+        .collect();
+    let rank_svg = pbgdpl_reports::charts::ranking_svg(
+        &format!("{} theo đơn vị (30 đơn vị đầu)", ind.code),
+        &ranked,
+        this.as_ref().and_then(|t| t.target),
+        640,
+    )
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut rows = String::new();
+    for (i, v) in children.iter().enumerate() {
+        let _ = write!(
+            rows,
+            "<tr data-unit=\"{u}\"><td>{n}</td><td><a href=\"/don-vi/{u}?period={p}\">{name}</a></td><td class=\"num\">{val}</td>\
+             <td class=\"num\">{num}</td><td class=\"num\">{den}</td><td>{st}</td></tr>",
+            n = i + 1,
+            u = esc(&v.unit),
+            p = esc(&spec.to_string()),
+            name = esc(&v.unit_name),
+            val = if v.value.is_some() { value_text(v) } else { "—".into() },
+            num = v.numerator.map(group_vi).unwrap_or_else(|| "—".into()),
+            den = v.denominator.map(group_vi).unwrap_or_else(|| "—".into()),
+            st = v.status.map(|s| s.label()).unwrap_or(""),
+        );
+    }
+    let headline = this
+        .as_ref()
+        .map(|v| {
+            format!(
+                "<p class=\"headline\" data-indicator=\"{}\" data-value=\"{}\">{} {}</p>",
+                esc(&v.indicator),
+                v.value.map(|x| x.to_string()).unwrap_or_default(),
+                value_text(v),
+                v.status.map(|s| format!("— {}", s.label())).unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let options = state
+        .catalog
+        .indicators
+        .iter()
+        .map(|i| {
+            format!(
+                "<a href=\"/chi-tieu/{c}?period={p}&amp;unit={u}\">{c}</a>",
+                c = esc(&i.code),
+                p = esc(&spec.to_string()),
+                u = esc(&unit)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let body = format!(
+        "<p class=\"sub\">{name}</p><p class=\"pickind\">{options}</p>{headline}<figure>{trend_svg}</figure><figure>{rank_svg}</figure>\
+         <table><thead><tr><th>#</th><th>Đơn vị</th><th>Giá trị</th><th>Tử số</th><th>Mẫu số</th><th>Đánh giá</th></tr></thead><tbody>{rows}</tbody></table>",
+        name = esc(&ind.name),
+    );
+    page(
+        &state,
+        &format!("Chỉ tiêu {}", ind.code),
+        &spec,
+        &unit,
+        "Chỉ tiêu",
+        &body,
+    )
+}
+
+/// Tình hình nộp báo cáo: expected, received, late and missing returns, by unit, with the deadline.
+pub(crate) async fn submissions(
+    State(state): State<AppState>,
+    Query(q): Query<PeriodUnit>,
+) -> Result<Html<String>, AppError> {
+    let (spec, unit) = state.resolve(q)?;
+    let PeriodSpec::Single(period) = spec else {
+        return Err(AppError::BadRequest(
+            "Tình hình nộp báo cáo xem theo từng kỳ (ví dụ 2026S1)".into(),
+        ));
+    };
+    let cat = &state.catalog;
+    let returns = state.store()?.returns(Some(&period.code()))?;
+    let (mut expected, mut received, mut late) = (0, 0, 0);
+    let mut rows = String::new();
+    for u in cat.units.subtree(&unit) {
+        for f in cat.forms_due(u, &period) {
+            expected += 1;
+            let versions: Vec<_> = returns.iter().filter(|r| r.unit == u.code && r.form == f.id).collect();
+            let deadline = cat.deadline(&u.code, &period);
+            let first = versions
+                .first()
+                .map(|r| pbgdpl_ingest::arrow_tables::local_date(&r.received_at));
+            let is_late = matches!((&first, deadline), (Some(d), Some(dl)) if *d > dl.format("%Y-%m-%d").to_string());
+            let (status, class) = match &first {
+                None => ("Chưa gửi", "missing"),
+                Some(_) if is_late => ("Gửi muộn", "late"),
+                Some(_) => ("Đúng hạn", "ok"),
+            };
+            received += usize::from(first.is_some());
+            late += usize::from(is_late);
+            let vi_date = |iso: &str| chrono_vi(iso);
+            let _ = write!(
+                rows,
+                "<tr class=\"{class}\"><td>{code}</td><td><a href=\"/don-vi/{code}?period={p}\">{name}</a></td><td>{form}</td><td>{dl}</td><td>{rec}</td><td class=\"num\">{ver}</td><td>{status}</td></tr>",
+                code = esc(&u.code),
+                p = esc(&period.code()),
+                name = esc(&u.name),
+                form = esc(&f.id),
+                dl = deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+                rec = first.as_deref().map(vi_date).unwrap_or_default(),
+                ver = versions.last().map(|r| r.version.to_string()).unwrap_or_default(),
+            );
+        }
+    }
+    let pct = |n: usize| {
+        if expected == 0 {
+            "—".to_string()
+        } else {
+            format!("{}%", decimal_vi(100.0 * n as f64 / expected as f64, 1))
+        }
+    };
+    let body = format!(
+        "<section class=\"counts\"><div><b data-count=\"expected\">{expected}</b> phải gửi</div><div><b data-count=\"received\">{received}</b> đã gửi ({})</div>\
+         <div><b data-count=\"late\">{late}</b> gửi muộn</div><div><b data-count=\"missing\">{}</b> chưa gửi</div></section>\
+         <table><thead><tr><th>Mã</th><th>Đơn vị</th><th>Biểu</th><th>Hạn gửi</th><th>Ngày nhận</th><th>Phiên bản</th><th>Tình trạng</th></tr></thead><tbody>{rows}</tbody></table>",
+        pct(received),
+        expected - received,
+    );
+    page(
+        &state,
+        &format!("Tình hình nộp báo cáo — {}", period.label()),
+        &spec,
+        &unit,
+        "Tình hình nộp báo cáo",
+        &body,
+    )
+}
+
+fn chrono_vi(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m, d] => format!("{d}/{m}/{y}"),
+        _ => iso.to_owned(),
+    }
+}
+
+/// Báo cáo của đơn vị: every version of the unit's returns, who sent them and when, and refusals.
+pub(crate) async fn unit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<PeriodUnit>,
+) -> Result<Html<String>, AppError> {
+    let (spec, _) = state.resolve(PeriodUnit {
+        period: q.period,
+        unit: Some(code.clone()),
+    })?;
+    let u = state
+        .catalog
+        .units
+        .get(&code)
+        .ok_or_else(|| AppError::BadRequest(format!("Đơn vị \"{code}\" không có trong danh sách")))?;
+    let store = state.store()?;
+    let mut rows = String::new();
+    for r in store.returns(None)?.iter().filter(|r| r.unit == code).rev() {
+        let _ = write!(
+            rows,
+            "<tr><td>{p}</td><td>{f}</td><td class=\"num\">{v}</td><td>{at}</td><td>{by}</td><td>{src}</td><td>{file}</td></tr>",
+            p = esc(&r.period),
+            f = esc(&r.form),
+            v = r.version,
+            at = chrono_vi(&pbgdpl_ingest::arrow_tables::local_date(&r.received_at)),
+            by = esc(r.submitted_by.as_deref().unwrap_or("")),
+            src = esc(&r.source),
+            file = esc(r
+                .file_name
+                .as_deref()
+                .map(|f| f.rsplit('/').next().unwrap_or(f))
+                .unwrap_or("")),
+        );
+    }
+    let mut refused = String::new();
+    for (at, file, issues) in store.rejections(&code)? {
+        let _ = write!(
+            refused,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            chrono_vi(&pbgdpl_ingest::arrow_tables::local_date(&at)),
+            esc(file.as_deref().unwrap_or("")),
+            issues
+                .iter()
+                .map(|i| format!(
+                    "[{}] {} {}",
+                    i.rule.id(),
+                    esc(i.cell.as_deref().unwrap_or("")),
+                    esc(&i.message)
+                ))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        );
+    }
+    let body = format!(
+        "<p class=\"sub\">{kind} — mã {code}</p><h2>Các phiên bản báo cáo đã nhận</h2>\
+         <table><thead><tr><th>Kỳ</th><th>Biểu</th><th>Phiên bản</th><th>Ngày nhận</th><th>Người gửi</th><th>Nguồn</th><th>Tệp</th></tr></thead><tbody>{rows}</tbody></table>\
+         <h2>Báo cáo bị từ chối</h2><table><thead><tr><th>Ngày</th><th>Tệp</th><th>Lỗi</th></tr></thead><tbody>{refused}</tbody></table>",
+        kind = esc(u.kind.label()),
+        code = esc(&code),
+    );
+    page(
+        &state,
+        &format!("Báo cáo của {}", u.name),
+        &spec,
+        &code,
+        "Báo cáo của đơn vị",
+        &body,
+    )
 }
 
 const CSS: &str = "body{font-family:'Times New Roman',serif;margin:0;background:#f5f7fa;color:#1b1f24}\
-header{background:#8b0000;color:#fff;padding:1rem 1.5rem}header h1{margin:0 0 .3rem}\
-.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem;padding:1rem}\
-.tile{background:#fff;border-radius:8px;padding:1rem;border-top:6px solid #999}.tile.ok{border-color:#1a7f37}.tile.bad{border-color:#cf222e}\
-.tile h3{margin:0}.tile .value{font-size:1.8rem;font-weight:bold;margin:.4rem 0}.tile .name{font-size:.9rem;color:#444}\
-.badge{font-weight:bold}@media print{header form{display:none}}";
+header{background:#8b0000;color:#fff;padding:.6rem 1.2rem;display:flex;flex-wrap:wrap;gap:.6rem 1.4rem;align-items:center}\
+.brand{font-weight:bold;font-size:1.2rem}nav a{color:#fff;margin-right:1rem;text-decoration:none}nav a.active{border-bottom:2px solid #ffd700}\
+.pick select{max-width:14rem}main{padding:1rem 1.2rem}h1{margin:.2rem 0}.sub{color:#555;margin-top:0}\
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:1rem}\
+.tile{display:block;color:inherit;text-decoration:none;background:#fff;border-radius:8px;padding:.8rem 1rem;border-top:6px solid #999}\
+.tile.ok{border-color:#1a7f37}.tile.bad{border-color:#cf222e}.tile h3{margin:0}.tile p{margin:.25rem 0}\
+.tile .value{font-size:1.7rem;font-weight:bold}.tile .name{font-size:.9rem;color:#444}.badge{font-weight:bold}\
+table{border-collapse:collapse;background:#fff;width:100%;margin:.8rem 0}th,td{border:1px solid #ccd;padding:.3rem .5rem;text-align:left}\
+td.num{text-align:right}tr.missing{background:#fde2e1}tr.late{background:#fff4d6}figure{margin:.5rem 0;background:#fff;display:inline-block}\
+.counts{display:flex;gap:1rem;flex-wrap:wrap}.counts div{background:#fff;padding:.6rem 1rem;border-radius:6px}.counts b{font-size:1.5rem}\
+.headline{font-size:1.6rem;font-weight:bold}\
+@media print{header form,nav{display:none}header{background:#fff;color:#000}}";

@@ -278,6 +278,18 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Refused submissions of a unit, newest first: (received at, file, issues).
+    pub fn rejections(&self, unit: &str) -> Result<Vec<(String, Option<String>, Vec<Issue>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT received_at, file_name, issues_json FROM rejections WHERE unit = ?1 ORDER BY id DESC LIMIT 200",
+        )?;
+        let rows = stmt.query_map(params![unit], |r| {
+            let json: String = r.get(2)?;
+            Ok((r.get(0)?, r.get(1)?, serde_json::from_str(&json).unwrap_or_default()))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// The values of the latest version of one return, for the `jump` warning.
     pub fn latest_return_values(&self, unit: &str, form: &str, period: &str) -> Result<Vec<StoredValue>> {
         self.values_where(

@@ -1,6 +1,7 @@
 //! Reports: everything pbgdpl writes for people to read or fill — return templates and the Ministry
 //! report workbook (rust_xlsxwriter), and charts (plotters).
 
+pub mod charts;
 mod style;
 pub mod template;
 pub mod workbook;
@@ -30,4 +31,9 @@ pub fn neutralise(text: &str) -> String {
     } else {
         text.to_owned()
     }
+}
+
+/// A number the Vietnamese way (`1.234,5`).
+pub fn decimal(v: f64, places: usize) -> String {
+    pbgdpl_ingest::text::decimal_vi(v, places)
 }

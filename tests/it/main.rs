@@ -3,6 +3,7 @@
 
 mod aggregation;
 mod api;
+mod browser;
 mod cli;
 mod layouts;
 mod roundtrip;

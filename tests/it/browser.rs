@@ -1,0 +1,159 @@
+//! Pages in a real headless browser (Debian's chromium): every page renders, shows the engine's
+//! figures, and leaves a screenshot in `target/screenshots/` to look at.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::support::{bin, run, samples};
+
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(store: &Path) -> Server {
+    let units = samples().join("units.csv");
+    let mut child = Command::new(bin())
+        .args([
+            "--store",
+            &store.display().to_string(),
+            "--units",
+            &units.display().to_string(),
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
+    Server(child, base)
+}
+
+/// Chromium as the issue prescribes: headless, no sandbox (root), no network chatter, fresh profile.
+fn chromium(profile: &Path, extra: &[&str], url: &str) -> std::process::Output {
+    Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,1400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("chromium is installed by scripts/test.sh")
+}
+
+#[test]
+fn every_page_renders_in_chromium_with_the_engines_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let units = samples().join("units.csv").display().to_string();
+    let s = store.display().to_string();
+    let out = run(
+        &[
+            "--store",
+            &s,
+            "--units",
+            &units,
+            "ingest",
+            &samples().join("returns").display().to_string(),
+        ],
+        Path::new("."),
+    );
+    assert!(out.status.success());
+    let ind: serde_json::Value = serde_json::from_slice(
+        &run(
+            &[
+                "--store",
+                &s,
+                "--units",
+                &units,
+                "indicators",
+                "--period",
+                "2026S1",
+                "--format",
+                "json",
+            ],
+            Path::new("."),
+        )
+        .stdout,
+    )
+    .unwrap();
+    let figure = |code: &str, unit: &str| {
+        let v = ind
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["indicator"] == code && v["unit"] == unit)
+            .unwrap();
+        pbgdpl_ingest::text::decimal_vi(v["value"].as_f64().unwrap(), 2)
+    };
+    let server = serve(&store);
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let pages = [
+        (
+            "tong-quan",
+            "/?period=2026S1".to_string(),
+            vec![
+                format!("{} %", figure("CDS-1", "99")),
+                format!("{} %", figure("CDS-5", "99")),
+            ],
+        ),
+        (
+            "chi-tieu-cds2",
+            "/chi-tieu/CDS-2?period=2026S1".to_string(),
+            vec![
+                format!("{} %", figure("CDS-2", "99")),
+                format!("{} %", figure("CDS-2", "99002")),
+            ],
+        ),
+        (
+            "nop-bao-cao",
+            "/nop-bao-cao?period=2026S1".to_string(),
+            vec!["data-count=\"received\">66<".to_string()],
+        ),
+        (
+            "don-vi",
+            "/don-vi/99001?period=2026S1".to_string(),
+            vec!["99001_2026S1.xlsx".to_string()],
+        ),
+    ];
+    for (name, path, expect) in pages {
+        let url = format!("{}{path}", server.1);
+        let dom = chromium(&dir.path().join(format!("p-{name}")), &["--dump-dom"], &url);
+        let html = String::from_utf8_lossy(&dom.stdout);
+        assert!(html.contains("<main>"), "{name}: {html}");
+        for e in expect {
+            assert!(html.contains(&e), "{name}: the page does not show {e}");
+        }
+        let shot = shots.join(format!("{name}.png"));
+        let _ = std::fs::remove_file(&shot);
+        chromium(
+            &dir.path().join(format!("s-{name}")),
+            &[&format!("--screenshot={}", shot.display())],
+            &url,
+        );
+        assert!(
+            std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false),
+            "{name}: no screenshot"
+        );
+    }
+}
