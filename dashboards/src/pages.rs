@@ -389,7 +389,8 @@ pub(crate) async fn unit(
         );
     }
     let mut refused = String::new();
-    for (at, file, issues) in store.rejections(&code)? {
+    for rej in store.rejections(&code)? {
+        let (at, file, issues) = (rej.received_at, rej.file_name, rej.issues);
         let _ = write!(
             refused,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -97,6 +97,14 @@ pub struct Rejection<'a> {
     pub issues: &'a [Issue],
 }
 
+/// A refused submission as the audit log keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectionRecord {
+    pub received_at: String,
+    pub file_name: Option<String>,
+    pub issues: Vec<Issue>,
+}
+
 /// What storing a submission did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stored {
@@ -278,14 +286,18 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Refused submissions of a unit, newest first: (received at, file, issues).
-    pub fn rejections(&self, unit: &str) -> Result<Vec<(String, Option<String>, Vec<Issue>)>> {
+    /// Refused submissions of a unit, newest first.
+    pub fn rejections(&self, unit: &str) -> Result<Vec<RejectionRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT received_at, file_name, issues_json FROM rejections WHERE unit = ?1 ORDER BY id DESC LIMIT 200",
         )?;
         let rows = stmt.query_map(params![unit], |r| {
             let json: String = r.get(2)?;
-            Ok((r.get(0)?, r.get(1)?, serde_json::from_str(&json).unwrap_or_default()))
+            Ok(RejectionRecord {
+                received_at: r.get(0)?,
+                file_name: r.get(1)?,
+                issues: serde_json::from_str(&json).unwrap_or_default(),
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
