@@ -33,19 +33,6 @@ fn value_text(v: &IndicatorValue) -> String {
     }
 }
 
-/// Periods that have at least one stored return, oldest first.
-fn periods_with_data(state: &AppState) -> Result<Vec<Period>, AppError> {
-    let mut ps: Vec<Period> = state
-        .store()?
-        .returns(None)?
-        .iter()
-        .filter_map(|r| Period::parse(&r.period))
-        .collect();
-    ps.sort_by_key(|p| (p.year, p.kind));
-    ps.dedup();
-    Ok(ps)
-}
-
 /// The page frame: navigation, period and unit selectors, and the body.
 fn page(
     state: &AppState,
@@ -55,7 +42,7 @@ fn page(
     active: &str,
     body: &str,
 ) -> Result<Html<String>, AppError> {
-    let periods = periods_with_data(state)?;
+    let periods = state.periods_with_data()?;
     let mut period_opts = String::new();
     let current = spec.to_string();
     let mut listed: Vec<String> = periods.iter().map(|p| p.code()).collect();
@@ -194,7 +181,7 @@ pub(crate) async fn indicator(
         .clone();
     let mut trend = Vec::new();
     let mut target = None;
-    for p in periods_with_data(&state)? {
+    for p in state.periods_with_data()? {
         let vs = state.indicators(&PeriodSpec::Single(p), &unit).await?;
         let v = vs.iter().find(|v| v.indicator == code && v.unit == unit);
         target = target.or(v.and_then(|v| v.target));

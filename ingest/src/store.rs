@@ -310,6 +310,13 @@ impl Store {
         )
     }
 
+    /// The periods that have at least one stored return.
+    pub fn periods(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT DISTINCT period FROM returns")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// A number that changes whenever a return is stored (for caches of computed results).
     pub fn generation(&self) -> Result<i64> {
         Ok(self.conn.query_row(
