@@ -18,6 +18,35 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/indicators", get(indicators))
         .route("/returns", post(submit_json).get(list_returns))
         .route("/returns/upload", post(upload))
+        .route("/openapi.json", get(openapi))
+}
+
+/// The OpenAPI document, generated from the handlers and types below.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "pbgdpl API", description = "Báo cáo PBGDPL: gửi báo cáo, xem chỉ tiêu"),
+    paths(submit_json, upload, list_returns, indicators),
+    components(schemas(JsonReturn, ImportSummary, pbgdpl_engine::IndicatorValue)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub(crate) struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(<ApiDoc as utoipa::OpenApi>::openapi())
 }
 
 /// The user behind the request's bearer token.
@@ -75,6 +104,15 @@ fn summary_response(summary: ImportSummary) -> Response {
     (status, Json(summary)).into_response()
 }
 
+/// Send one return as JSON (F03 values are text, dates `YYYY-MM-DD`).
+#[utoipa::path(post, path = "/api/v1/returns", request_body = JsonReturn,
+    params(("dry_run" = Option<bool>, Query, description = "validate only, store nothing")),
+    responses(
+        (status = 200, description = "no return rejected", body = ImportSummary),
+        (status = 400, description = "rejected, with the import summary", body = ImportSummary),
+        (status = 401, description = "no valid token"),
+        (status = 403, description = "outside the token's unit or role"),
+        (status = 413, description = "body over 20 MiB")))]
 async fn submit_json(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -103,6 +141,15 @@ async fn submit_json(
     Ok(summary_response(summary))
 }
 
+/// Send one workbook (.xlsx, .xls, .ods) as multipart form data: `file`, optional `unit`, `period`.
+#[utoipa::path(post, path = "/api/v1/returns/upload", request_body(content_type = "multipart/form-data", description = "file, unit, period"),
+    params(("dry_run" = Option<bool>, Query, description = "validate only, store nothing")),
+    responses(
+        (status = 200, description = "no return rejected", body = ImportSummary),
+        (status = 400, description = "rejected, with the import summary", body = ImportSummary),
+        (status = 401, description = "no valid token"),
+        (status = 403, description = "outside the token's unit or role"),
+        (status = 413, description = "file over 20 MiB")))]
 async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -162,6 +209,9 @@ async fn upload(
 }
 
 /// Who reported what, when, which version, late or not.
+#[utoipa::path(get, path = "/api/v1/returns",
+    params(("period" = Option<String>, Query, description = "2026S1, 2026P, 2026"), ("unit" = Option<String>, Query)),
+    responses((status = 200, description = "stored versions"), (status = 401, description = "no valid token")))]
 async fn list_returns(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -191,6 +241,14 @@ async fn list_returns(
     Ok(Json(serde_json::Value::Array(out)))
 }
 
+/// Indicators for a unit (default: the province) and its children.
+#[utoipa::path(get, path = "/api/v1/indicators",
+    params(("period" = Option<String>, Query, description = "2026S1, 2026P, 2026 or a phase 2025-2027"), ("unit" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "indicator values", body = Vec<pbgdpl_engine::IndicatorValue>),
+        (status = 400, description = "unknown period or unit"),
+        (status = 401, description = "no valid token"),
+        (status = 403, description = "another unit's figures")))]
 async fn indicators(
     State(state): State<AppState>,
     headers: HeaderMap,

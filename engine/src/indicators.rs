@@ -18,6 +18,7 @@ use crate::tables::{batch, put, strings};
 use crate::{Engine, Error, PeriodSpec, Result};
 
 /// Whether a target is reached.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = TargetStatus))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -35,6 +36,7 @@ impl Status {
 }
 
 /// One indicator for one unit and period (the `indicators --format json` shape, plus context).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IndicatorValue {
     pub indicator: String,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One value of a return cell. Counts are integers; F03 cells are text (statuses, dates, free text).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
@@ -58,6 +59,7 @@ pub struct ReturnDraft {
 }
 
 /// Whether an issue blocks the return.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -66,6 +68,7 @@ pub enum Severity {
 }
 
 /// The rule ids of `forms.md`: the contract scripts rely on.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
@@ -123,6 +126,7 @@ impl Rule {
 }
 
 /// A validation finding, in the shape of `ingest --json` (`interfaces.md`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Issue {
     pub rule: Rule,

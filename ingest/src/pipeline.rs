@@ -15,6 +15,7 @@ use crate::validate::{Context, validate};
 use crate::{Result, io_err};
 
 /// What happened to one return.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ReturnStatus))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -24,6 +25,7 @@ pub enum Status {
 }
 
 /// One entry of an import summary.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReturnReport {
     pub file: Option<String>,
@@ -40,6 +42,7 @@ pub struct ReturnReport {
     pub changed: Vec<Change>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
     pub row: String,
@@ -49,6 +52,7 @@ pub struct Change {
 }
 
 /// An import summary: `{"returns": [...]}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImportSummary {
     pub returns: Vec<ReturnReport>,
@@ -97,6 +101,7 @@ impl Default for Options {
 }
 
 /// A return sent as JSON through the API.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JsonReturn {
     pub form: String,
@@ -105,6 +110,7 @@ pub struct JsonReturn {
     pub values: Vec<JsonValue>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JsonValue {
     pub row: String,

@@ -287,6 +287,28 @@ fn roles_submissions_and_uploads_over_http() {
         4,
         "99001 F01 v1 and v2, 99002 F01 and F02"
     );
+    // The OpenAPI document comes from the code: every route and the shapes it sends.
+    let (code, doc) = call(ureq::get(&url("/api/v1/openapi.json")), None, None);
+    assert_eq!(code, 200);
+    for path in ["/api/v1/returns", "/api/v1/returns/upload", "/api/v1/indicators"] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    for schema in [
+        "JsonReturn",
+        "ImportSummary",
+        "IndicatorValue",
+        "ReturnStatus",
+        "TargetStatus",
+        "Issue",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "schema {schema} missing"
+        );
+    }
     // Bodies over 20 MiB: 413.
     let big = vec![b' '; 21 * 1024 * 1024];
     let resp = ureq::post(&url("/api/v1/returns"))
