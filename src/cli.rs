@@ -130,6 +130,10 @@ enum UserCommand {
         #[arg(long)]
         unit: Option<String>,
     },
+    /// Set the password a person logs in to the web app with (read from the terminal or stdin).
+    Passwd { name: String },
+    /// Print a one-time login link (valid 15 minutes) to send to a person.
+    Link { name: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -358,6 +362,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let token = store.add_user(name, role, unit.as_deref())?;
             println!("{token}");
             eprintln!("Mã truy cập (token) chỉ hiển thị một lần; hãy lưu lại.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Passwd { name },
+        } => {
+            let mut store = Store::open(&cli.store)?;
+            if std::io::stdin().is_terminal() {
+                eprint!("Mật khẩu mới cho {name} (ít nhất 8 ký tự): ");
+            }
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            store.set_password(name, line.trim_end_matches(['\r', '\n']))?;
+            eprintln!("Đã đặt mật khẩu cho {name}.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Link { name },
+        } => {
+            let mut store = Store::open(&cli.store)?;
+            println!("/dang-nhap/lien-ket/{}", store.create_login_link(name, 15)?);
             Ok(ExitCode::SUCCESS)
         }
     }

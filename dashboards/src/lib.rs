@@ -3,6 +3,8 @@
 
 mod api;
 mod pages;
+mod session;
+mod submit;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -231,6 +233,11 @@ pub fn app(state: AppState) -> Router {
         .route("/chi-tieu/{code}", get(pages::indicator))
         .route("/nop-bao-cao", get(pages::submissions))
         .route("/don-vi/{code}", get(pages::unit))
+        .route("/dang-nhap", get(session::login_page).post(session::login))
+        .route("/dang-nhap/lien-ket/{token}", get(session::login_link))
+        .route("/dang-xuat", axum::routing::post(session::logout))
+        .route("/nop", get(submit::form).post(submit::upload))
+        .route("/nop/mau", get(submit::template))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

@@ -10,6 +10,7 @@ use pbgdpl_engine::{IndicatorValue, PeriodSpec, Status};
 use pbgdpl_ingest::catalog::Period;
 use pbgdpl_ingest::text::{decimal_vi, group_vi};
 
+use crate::session::SessionUser;
 use crate::{AppError, AppState, PeriodUnit};
 
 /// HTML-escapes text.
@@ -36,6 +37,7 @@ fn value_text(v: &IndicatorValue) -> String {
 /// The page frame: navigation, period and unit selectors, and the body.
 fn page(
     state: &AppState,
+    who: &SessionUser,
     title: &str,
     spec: &PeriodSpec,
     unit: &str,
@@ -61,7 +63,12 @@ fn page(
     }
     let cat = &state.catalog;
     let mut unit_opts = String::new();
-    for u in cat.units.subtree(&cat.province.code) {
+    for u in cat
+        .units
+        .subtree(&cat.province.code)
+        .into_iter()
+        .filter(|u| who.may_view(&u.code, &cat.province.code))
+    {
         let sel = if u.code == unit { " selected" } else { "" };
         let _ = write!(
             unit_opts,
@@ -72,37 +79,61 @@ fn page(
         );
     }
     let q = format!("?period={}&amp;unit={}", esc(&current), esc(unit));
-    let nav = [
-        ("", "Tổng quan"),
-        ("chi-tieu/CDS-1", "Chỉ tiêu"),
-        ("nop-bao-cao", "Tình hình nộp báo cáo"),
-        (&format!("don-vi/{unit}"), "Báo cáo của đơn vị"),
-    ]
-    .iter()
-    .map(|(href, label)| {
-        let class = if *label == active { " class=\"active\"" } else { "" };
-        format!("<a href=\"/{href}{q}\"{class}>{label}</a>")
-    })
-    .collect::<Vec<_>>()
-    .join("");
+    let own = who.user.unit.clone().unwrap_or_else(|| unit.to_owned());
+    let mut links = vec![
+        (String::new(), "Tổng quan"),
+        ("chi-tieu/CDS-1".to_owned(), "Chỉ tiêu"),
+        ("nop-bao-cao".to_owned(), "Tình hình nộp báo cáo"),
+        (
+            format!("don-vi/{}", if who.sees_all_units() { unit } else { own.as_str() }),
+            "Báo cáo của đơn vị",
+        ),
+    ];
+    if who.user.role != "viewer" {
+        links.push(("nop".to_owned(), "Nộp báo cáo"));
+    }
+    let nav = links
+        .iter()
+        .map(|(href, label)| {
+            let class = if *label == active { " class=\"active\"" } else { "" };
+            format!("<a href=\"/{href}{q}\"{class}>{label}</a>")
+        })
+        .collect::<Vec<_>>()
+        .join("");
     Ok(Html(format!(
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} — PBGDPL {province}</title><style>{CSS}</style></head><body>\
          <header><div class=\"brand\">PBGDPL · {province}</div><nav>{nav}</nav>\
          <form method=\"get\" class=\"pick\"><label>Kỳ báo cáo <select name=\"period\">{period_opts}</select></label>\
-         <label>Đơn vị <select name=\"unit\">{unit_opts}</select></label><button>Xem</button></form></header>\
+         <label>Đơn vị <select name=\"unit\">{unit_opts}</select></label><button>Xem</button></form>\
+         <form method=\"post\" action=\"/dang-xuat\" class=\"who\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{user} <button>Đăng xuất</button></form></header>\
          <main><h1>{title}</h1>{body}</main></body></html>",
         title = esc(title),
         province = esc(&cat.province.name),
+        csrf = esc(&who.csrf),
+        user = esc(&who.user.name),
     )))
+}
+
+/// A reporter sees the province level and its own unit only.
+fn check_view(who: &SessionUser, state: &AppState, unit: &str) -> Result<(), AppError> {
+    if who.may_view(unit, &state.catalog.province.code) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "Tài khoản không được xem số liệu của đơn vị {unit}"
+        )))
+    }
 }
 
 /// Tổng quan: one tile per indicator with value, target, Đạt/Chưa đạt, gap, pace and coverage.
 pub(crate) async fn overview(
     State(state): State<AppState>,
+    who: SessionUser,
     Query(q): Query<PeriodUnit>,
 ) -> Result<Html<String>, AppError> {
     let (spec, unit) = state.resolve(q)?;
+    check_view(&who, &state, &unit)?;
     let unit_name = state
         .catalog
         .units
@@ -164,16 +195,26 @@ pub(crate) async fn overview(
         esc(&unit_name),
         esc(&spec.to_string())
     );
-    page(&state, "Tổng quan công tác PBGDPL", &spec, &unit, "Tổng quan", &body)
+    page(
+        &state,
+        &who,
+        "Tổng quan công tác PBGDPL",
+        &spec,
+        &unit,
+        "Tổng quan",
+        &body,
+    )
 }
 
 /// Chỉ tiêu: the indicator's trend with its target, and its units ranked, each linked to its returns.
 pub(crate) async fn indicator(
     State(state): State<AppState>,
+    who: SessionUser,
     Path(code): Path<String>,
     Query(q): Query<PeriodUnit>,
 ) -> Result<Html<String>, AppError> {
     let (spec, unit) = state.resolve(q)?;
+    check_view(&who, &state, &unit)?;
     let ind = state
         .catalog
         .indicator(&code)
@@ -191,9 +232,10 @@ pub(crate) async fn indicator(
     let this = values.iter().find(|v| v.indicator == code && v.unit == unit).cloned();
     let trend_svg = pbgdpl_reports::charts::trend_svg(&format!("{} qua các kỳ", ind.code), &trend, target, (640, 280))
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    // Other units' figures are for the Department and leaders, not for another unit's reporter.
     let mut children: Vec<&IndicatorValue> = values
         .iter()
-        .filter(|v| v.indicator == code && v.unit != unit)
+        .filter(|v| v.indicator == code && v.unit != unit && who.sees_all_units())
         .collect();
     children.sort_by(|a, b| b.value.unwrap_or(f64::MIN).total_cmp(&a.value.unwrap_or(f64::MIN)));
     let ranked: Vec<(String, f64)> = children
@@ -257,6 +299,7 @@ pub(crate) async fn indicator(
     );
     page(
         &state,
+        &who,
         &format!("Chỉ tiêu {}", ind.code),
         &spec,
         &unit,
@@ -268,9 +311,16 @@ pub(crate) async fn indicator(
 /// Tình hình nộp báo cáo: expected, received, late and missing returns, by unit, with the deadline.
 pub(crate) async fn submissions(
     State(state): State<AppState>,
+    who: SessionUser,
     Query(q): Query<PeriodUnit>,
 ) -> Result<Html<String>, AppError> {
     let (spec, unit) = state.resolve(q)?;
+    // A reporter sees its own unit's returns only.
+    let unit = if who.sees_all_units() {
+        unit
+    } else {
+        who.user.unit.clone().unwrap_or(unit)
+    };
     let PeriodSpec::Single(period) = spec else {
         return Err(AppError::BadRequest(
             "Tình hình nộp báo cáo xem theo từng kỳ (ví dụ 2026S1)".into(),
@@ -326,6 +376,7 @@ pub(crate) async fn submissions(
     );
     page(
         &state,
+        &who,
         &format!("Tình hình nộp báo cáo — {}", period.label()),
         &spec,
         &unit,
@@ -344,9 +395,11 @@ fn chrono_vi(iso: &str) -> String {
 /// Báo cáo của đơn vị: every version of the unit's returns, who sent them and when, and refusals.
 pub(crate) async fn unit(
     State(state): State<AppState>,
+    who: SessionUser,
     Path(code): Path<String>,
     Query(q): Query<PeriodUnit>,
 ) -> Result<Html<String>, AppError> {
+    check_view(&who, &state, &code)?;
     let (spec, _) = state.resolve(PeriodUnit {
         period: q.period,
         unit: Some(code.clone()),
@@ -404,6 +457,7 @@ pub(crate) async fn unit(
     );
     page(
         &state,
+        &who,
         &format!("Báo cáo của {}", u.name),
         &spec,
         &code,
@@ -423,5 +477,7 @@ header{background:#8b0000;color:#fff;padding:.6rem 1.2rem;display:flex;flex-wrap
 table{border-collapse:collapse;background:#fff;width:100%;margin:.8rem 0}th,td{border:1px solid #ccd;padding:.3rem .5rem;text-align:left}\
 td.num{text-align:right}tr.missing{background:#fde2e1}tr.late{background:#fff4d6}figure{margin:.5rem 0;background:#fff;display:inline-block}\
 .counts{display:flex;gap:1rem;flex-wrap:wrap}.counts div{background:#fff;padding:.6rem 1rem;border-radius:6px}.counts b{font-size:1.5rem}\
-.headline{font-size:1.6rem;font-weight:bold}\
+.headline{font-size:1.6rem;font-weight:bold}.who{margin-left:auto}.who button,.pick button{cursor:pointer}\
+.upload{background:#fff;padding:1rem;border-radius:8px;max-width:40rem}.upload label{display:block;margin:.5rem 0}\
+.accepted{color:#1a7f37;font-weight:bold}.rejected{color:#cf222e;font-weight:bold}\
 @media print{header form,nav{display:none}header{background:#fff;color:#000}}";

@@ -60,6 +60,17 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name),
+    csrf TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_links (
+    token_sha256 TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name),
+    expires_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS period_locks (
     period TEXT PRIMARY KEY,
     locked_at TEXT NOT NULL,
@@ -334,9 +345,7 @@ impl Store {
 
     /// Creates a user and returns its API token (shown once; only its hash is kept).
     pub fn add_user(&mut self, name: &str, role: &str, unit: Option<&str>) -> Result<String> {
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw).map_err(|e| Error::StoreData(format!("no randomness: {e}")))?;
-        let token = format!("pbg_{}", hex(&raw));
+        let token = random_token("pbg")?;
         self.conn
             .execute(
                 "INSERT INTO users (name, role, unit, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -349,6 +358,130 @@ impl Store {
                 e => Error::Store(e),
             })?;
         Ok(token)
+    }
+
+    /// Sets the password a person logs in to the web app with (stored as an Argon2id hash).
+    pub fn set_password(&mut self, name: &str, password: &str) -> Result<()> {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        if password.chars().count() < 8 {
+            return Err(Error::StoreData("mật khẩu cần ít nhất 8 ký tự".into()));
+        }
+        let mut raw = [0u8; 16];
+        getrandom::fill(&mut raw).map_err(|e| Error::StoreData(format!("no randomness: {e}")))?;
+        let salt = SaltString::encode_b64(&raw).map_err(|e| Error::StoreData(e.to_string()))?;
+        let hash = argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| Error::StoreData(e.to_string()))?
+            .to_string();
+        let n = self.conn.execute(
+            "UPDATE users SET password_hash = ?1 WHERE name = ?2",
+            params![hash, name],
+        )?;
+        if n == 0 {
+            return Err(Error::StoreData(format!("user `{name}` does not exist")));
+        }
+        Ok(())
+    }
+
+    /// The user whose name and password these are.
+    pub fn check_password(&self, name: &str, password: &str) -> Result<Option<User>> {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let row: Option<(String, String, Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT name, role, unit, password_hash FROM users WHERE name = ?1",
+                params![name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((name, role, unit, Some(hash))) = row else {
+            return Ok(None);
+        };
+        let ok = PasswordHash::new(&hash)
+            .map(|h| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        Ok(ok.then_some(User { name, role, unit }))
+    }
+
+    /// Opens a browser session for a user: (session token for the cookie, CSRF token for forms).
+    pub fn create_session(&mut self, name: &str, hours: i64) -> Result<(String, String)> {
+        let (token, csrf) = (random_token("s")?, random_token("c")?);
+        let expires = (Utc::now() + chrono::Duration::hours(hours)).to_rfc3339();
+        self.conn.execute(
+            "INSERT INTO sessions (token_sha256, user_name, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![sha256_hex(token.as_bytes()), name, csrf, expires],
+        )?;
+        Ok((token, csrf))
+    }
+
+    /// The user and CSRF token of a live session.
+    pub fn session(&self, token: &str) -> Result<Option<(User, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT u.name, u.role, u.unit, s.csrf FROM sessions s JOIN users u ON u.name = s.user_name
+                 WHERE s.token_sha256 = ?1 AND s.expires_at > ?2",
+                params![sha256_hex(token.as_bytes()), Utc::now().to_rfc3339()],
+                |r| {
+                    Ok((
+                        User {
+                            name: r.get(0)?,
+                            role: r.get(1)?,
+                            unit: r.get(2)?,
+                        },
+                        r.get(3)?,
+                    ))
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn end_session(&mut self, token: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM sessions WHERE token_sha256 = ?1",
+            params![sha256_hex(token.as_bytes())],
+        )?;
+        Ok(())
+    }
+
+    /// A one-time login link token, valid for `minutes` (an administrator sends it to a person).
+    pub fn create_login_link(&mut self, name: &str, minutes: i64) -> Result<String> {
+        if self
+            .conn
+            .query_row("SELECT COUNT(*) FROM users WHERE name = ?1", params![name], |r| {
+                r.get::<_, i64>(0)
+            })?
+            == 0
+        {
+            return Err(Error::StoreData(format!("user `{name}` does not exist")));
+        }
+        let token = random_token("l")?;
+        let expires = (Utc::now() + chrono::Duration::minutes(minutes)).to_rfc3339();
+        self.conn.execute(
+            "INSERT INTO login_links (token_sha256, user_name, expires_at) VALUES (?1, ?2, ?3)",
+            params![sha256_hex(token.as_bytes()), name, expires],
+        )?;
+        Ok(token)
+    }
+
+    /// Uses up a login link: the user it was for, if it is valid and unused.
+    pub fn use_login_link(&mut self, token: &str) -> Result<Option<String>> {
+        let hash = sha256_hex(token.as_bytes());
+        let name: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT user_name FROM login_links WHERE token_sha256 = ?1 AND expires_at > ?2",
+                params![hash, Utc::now().to_rfc3339()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        self.conn
+            .execute("DELETE FROM login_links WHERE token_sha256 = ?1", params![hash])?;
+        Ok(name)
     }
 
     /// The user a bearer token belongs to.
@@ -495,6 +628,13 @@ fn content_hash(unit: &str, form: &str, period: &str, values: &[CellValue]) -> S
     hex(&h.finalize())
 }
 
+/// 256 random bits, hex, with a prefix that says what the token is for.
+fn random_token(prefix: &str) -> Result<String> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| Error::StoreData(format!("no randomness: {e}")))?;
+    Ok(format!("{prefix}_{}", hex(&raw)))
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
@@ -565,5 +705,27 @@ mod tests {
             .unwrap();
         assert_ne!(stored, token);
         assert!(store.add_user("an", "viewer", None).is_err());
+    }
+
+    #[test]
+    fn passwords_sessions_and_login_links() {
+        let mut store = Store::in_memory().unwrap();
+        store.add_user("lan", "viewer", None).unwrap();
+        assert!(store.set_password("lan", "ngắn").is_err(), "too short");
+        store.set_password("lan", "mật-khẩu-dài").unwrap();
+        assert_eq!(
+            store.check_password("lan", "mật-khẩu-dài").unwrap().map(|u| u.role),
+            Some("viewer".into())
+        );
+        assert!(store.check_password("lan", "sai").unwrap().is_none());
+        assert!(store.check_password("ai", "mật-khẩu-dài").unwrap().is_none());
+        let (token, csrf) = store.create_session("lan", 8).unwrap();
+        let (user, got_csrf) = store.session(&token).unwrap().unwrap();
+        assert_eq!((user.name.as_str(), got_csrf), ("lan", csrf));
+        store.end_session(&token).unwrap();
+        assert!(store.session(&token).unwrap().is_none());
+        let link = store.create_login_link("lan", 15).unwrap();
+        assert_eq!(store.use_login_link(&link).unwrap().as_deref(), Some("lan"));
+        assert_eq!(store.use_login_link(&link).unwrap(), None, "a link works once");
     }
 }

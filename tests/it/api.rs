@@ -63,6 +63,26 @@ fn user(store: &Path, name: &str, role: &str, unit: Option<&str>) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+fn set_password(store: &Path, name: &str, password: &str) {
+    use std::io::Write;
+    let units = samples().join("units.csv");
+    let mut child = Command::new(bin())
+        .args([
+            "--store",
+            &store.display().to_string(),
+            "--units",
+            &units.display().to_string(),
+            "user",
+            "passwd",
+            name,
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
 fn call(req: ureq::Request, token: Option<&str>, body: Option<&Json>) -> (u16, Json) {
     let req = match token {
         Some(t) => req.set("Authorization", &format!("Bearer {t}")),
@@ -83,6 +103,12 @@ fn call(req: ureq::Request, token: Option<&str>, body: Option<&Json>) -> (u16, J
 }
 
 fn multipart(url: &str, token: &str, file: &Path, fields: &[(&str, &str)]) -> (u16, Json) {
+    let (status, text) = multipart_with(url, ("Authorization", &format!("Bearer {token}")), file, fields);
+    (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+}
+
+/// A multipart upload with one extra header (a token or a session cookie); the status and the body.
+fn multipart_with(url: &str, auth: (&str, &str), file: &Path, fields: &[(&str, &str)]) -> (u16, String) {
     let boundary = "pbgdpl-test-boundary";
     let mut body = Vec::new();
     for (k, v) in fields {
@@ -93,7 +119,7 @@ fn multipart(url: &str, token: &str, file: &Path, fields: &[(&str, &str)]) -> (u
     body.extend(std::fs::read(file).unwrap());
     body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
     let res = ureq::post(url)
-        .set("Authorization", &format!("Bearer {token}"))
+        .set(auth.0, auth.1)
         .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
         .send_bytes(&body);
     let resp = match res {
@@ -102,10 +128,7 @@ fn multipart(url: &str, token: &str, file: &Path, fields: &[(&str, &str)]) -> (u
         Err(e) => panic!("{e}"),
     };
     let status = resp.status();
-    (
-        status,
-        serde_json::from_str(&resp.into_string().unwrap()).unwrap_or(Json::Null),
-    )
+    (status, resp.into_string().unwrap())
 }
 
 fn f01(unit: &str, reached: i64) -> Json {
@@ -317,11 +340,103 @@ fn roles_submissions_and_uploads_over_http() {
         .send_bytes(&big);
     assert!(matches!(resp, Err(ureq::Error::Status(413, _))), "{resp:?}");
     // The overview page renders the same figure as the API.
-    let page = ureq::get(&url("/?period=2026S1"))
+    // Pages need a browser session: without one, the login page.
+    let no_redirects = ureq::AgentBuilder::new().redirects(0).build();
+    let anon = no_redirects.get(&url("/?period=2026S1")).call().unwrap();
+    assert_eq!(anon.status(), 303);
+    assert!(anon.header("location").unwrap().starts_with("/dang-nhap?next="));
+    set_password(&store, "lanhdao", "mat-khau-lanh-dao");
+    let wrong = no_redirects
+        .post(&url("/dang-nhap"))
+        .send_form(&[("name", "lanhdao"), ("password", "sai"), ("next", "/")])
+        .unwrap();
+    assert!(wrong.header("set-cookie").is_none());
+    let ok = no_redirects
+        .post(&url("/dang-nhap"))
+        .send_form(&[
+            ("name", "lanhdao"),
+            ("password", "mat-khau-lanh-dao"),
+            ("next", "/?period=2026S1"),
+        ])
+        .unwrap();
+    assert_eq!((ok.status(), ok.header("location")), (303, Some("/?period=2026S1")));
+    let cookie = ok.header("set-cookie").unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let resp = no_redirects
+        .get(&url("/?period=2026S1"))
+        .set("Cookie", &cookie)
+        .call()
+        .unwrap();
+    assert_eq!(resp.header("x-content-type-options"), Some("nosniff"));
+    assert!(
+        resp.header("content-security-policy")
+            .is_some_and(|c| c.contains("frame-ancestors 'none'"))
+    );
+    let page = resp.into_string().unwrap();
+    assert!(page.contains("data-indicator=\"CDS-1\""), "{page}");
+    // Logging out is a form: without the session's CSRF token it is refused.
+    let forged = no_redirects
+        .post(&url("/dang-xuat"))
+        .set("Cookie", &cookie)
+        .send_form(&[("csrf", "forged")]);
+    assert!(matches!(forged, Err(ureq::Error::Status(403, _))));
+    // A reporter's session sees its own unit's page, not another's.
+    set_password(&store, "phuong1", "mat-khau-phuong-1");
+    let rep = no_redirects
+        .post(&url("/dang-nhap"))
+        .send_form(&[("name", "phuong1"), ("password", "mat-khau-phuong-1")])
+        .unwrap();
+    let rep_cookie = rep.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(
+        no_redirects
+            .get(&url("/don-vi/99001"))
+            .set("Cookie", &rep_cookie)
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+    // Nộp báo cáo in the browser: the form carries the session's CSRF token; without it, refused.
+    let form = no_redirects
+        .get(&url("/nop?period=2026S1"))
+        .set("Cookie", &rep_cookie)
         .call()
         .unwrap()
         .into_string()
         .unwrap();
-    assert!(page.contains("data-indicator=\"CDS-1\""), "{page}");
+    let csrf = form
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        form.contains("/nop/mau?period=2026S1&amp;unit=99001&amp;form=F01"),
+        "template links for the own unit"
+    );
+    let file = samples().join("returns/99001_2026S1.xlsx");
+    let (code, _) = multipart_with(&url("/nop"), ("Cookie", &rep_cookie), &file, &[("csrf", "forged")]);
+    assert_eq!(code, 403);
+    let (code, result) = multipart_with(
+        &url("/nop"),
+        ("Cookie", &rep_cookie),
+        &file,
+        &[("csrf", &csrf), ("dry_run", "true")],
+    );
+    assert_eq!(code, 200);
+    assert!(result.contains("Hợp lệ (chưa nộp)"), "{result}");
+    assert!(matches!(
+        no_redirects
+            .get(&url("/don-vi/99002"))
+            .set("Cookie", &rep_cookie)
+            .call(),
+        Err(ureq::Error::Status(403, _))
+    ));
     assert!(page.contains("85,00 %"), "CDS-1 = 850/1000 on the page");
 }
