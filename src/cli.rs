@@ -338,7 +338,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { addr } => {
             let store = Store::open(&cli.store)?;
             drop(store);
-            rt.block_on(serve(catalog, cli.store.clone(), addr))?;
+            rt.block_on(serve(catalog, cli.store.clone(), addr, None))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::User {
@@ -699,12 +699,22 @@ pub(crate) fn write_report(
     Ok(vec![xlsx])
 }
 
-pub(crate) async fn serve(catalog: Arc<Catalog>, store_dir: PathBuf, addr: &str) -> anyhow::Result<()> {
+/// Serves the web app until Ctrl-C. `login` is a path to print beside the address (the demo's
+/// one-time login link).
+pub(crate) async fn serve(
+    catalog: Arc<Catalog>,
+    store_dir: PathBuf,
+    addr: &str,
+    login: Option<String>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("không mở được địa chỉ {addr}"))?;
     let local = listener.local_addr()?;
     println!("Bảng điều khiển: http://{local}/");
+    if let Some(path) = login {
+        println!("Đăng nhập (liên kết dùng một lần): http://{local}{path}");
+    }
     let _ = std::io::stdout().flush();
     let state = pbgdpl_dashboards::AppState::new(catalog, store_dir, worker_config())?;
     pbgdpl_dashboards::serve(listener, state, async {

@@ -74,7 +74,12 @@ pub(crate) fn run(
     drop(store);
     if serve {
         println!("Nhấn Ctrl-C để dừng.");
-        rt.block_on(crate::cli::serve(catalog, store_dir.to_owned(), addr))?;
+        // The demo's own administrator, with a login link valid for a day (pages need a session).
+        let mut store = Store::open(store_dir)?;
+        store.add_user("admin", "admin", None)?;
+        let link = format!("/dang-nhap/lien-ket/{}", store.create_login_link("admin", 24 * 60)?);
+        drop(store);
+        rt.block_on(crate::cli::serve(catalog, store_dir.to_owned(), addr, Some(link)))?;
     }
     Ok(ExitCode::SUCCESS)
 }
