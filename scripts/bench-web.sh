@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Load benchmark of the web app: the demo store, a release build, wrk on loopback with 50 connections.
+# Prints p50/p99 latency and requests/s for the overview page and the indicators API.
+# Usage: bash scripts/bench-web.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-15}"
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-target}/release/pbgdpl"
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+(cd "$work" && "$bin" demo --no-serve >/dev/null)
+store="$work/pbgdpl-demo"
+token=$("$bin" --store "$store" user add bench --role viewer)
+echo "mat-khau-bench" | "$bin" --store "$store" user passwd bench 2>/dev/null
+"$bin" --store "$store" serve --addr 127.0.0.1:18555 >"$work/serve.log" 2>&1 &
+server=$!
+sleep 1
+cookie=$(curl -s -o /dev/null -D - -d "name=bench&password=mat-khau-bench" http://127.0.0.1:18555/dang-nhap | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip')
+for target in "overview /?period=2026P" "indicators-api /api/v1/indicators?period=2026P"; do
+  name=${target%% *}; path=${target#* }
+  # Warm the cache once, as leaders' first visit would.
+  curl -s -o /dev/null -H "Cookie: $cookie" -H "Authorization: Bearer $token" "http://127.0.0.1:18555$path"
+  out=$(wrk -t2 -c50 -d"${secs}s" --latency -H "Cookie: $cookie" -H "Authorization: Bearer $token" "http://127.0.0.1:18555$path")
+  p50=$(echo "$out" | awk '$1=="50%"{print $2}')
+  p99=$(echo "$out" | awk '$1=="99%"{print $2}')
+  rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/{print $NF}')
+  echo "$name: p50 $p50, p99 $p99, $rps requests/s, 50 connections, ${secs}s${non2xx:+, non-2xx $non2xx}"
+done
