@@ -77,6 +77,7 @@ pub struct AppState {
     /// How to start the workers that parse uploaded workbooks out of process.
     pub worker: Option<WorkerConfig>,
     workers: Arc<Mutex<Vec<Worker>>>,
+    connections: Arc<Mutex<Vec<Store>>>,
     /// Indicator results by (store generation, period, unit): leaders' pages are read far more often
     /// than returns arrive.
     cache: Arc<Mutex<Cache>>,
@@ -97,6 +98,7 @@ impl AppState {
             store_dir,
             worker,
             workers: Arc::default(),
+            connections: Arc::default(),
             cache: Arc::default(),
         })
     }
@@ -150,8 +152,18 @@ impl AppState {
         Ok(values)
     }
 
-    pub(crate) fn store(&self) -> Result<Store, AppError> {
-        Ok(Store::open(&self.store_dir)?)
+    /// A connection to the store from the pool (opened on first need, returned when dropped): opening
+    /// SQLite per request would add a schema check and a write to every page view.
+    pub(crate) fn store(&self) -> Result<PooledStore, AppError> {
+        let conn = self.connections.lock().ok().and_then(|mut p| p.pop());
+        let conn = match conn {
+            Some(c) => c,
+            None => Store::open(&self.store_dir)?,
+        };
+        Ok(PooledStore {
+            conn: Some(conn),
+            pool: self.connections.clone(),
+        })
     }
 
     /// An engine over the store as it is now.
@@ -181,6 +193,39 @@ impl AppState {
             .last()
             .map(|p| p.code())
             .unwrap_or_else(|| format!("{}S1", chrono_year())))
+    }
+}
+
+/// A store connection borrowed from the pool.
+pub(crate) struct PooledStore {
+    conn: Option<Store>,
+    pool: Arc<Mutex<Vec<Store>>>,
+}
+
+impl std::ops::Deref for PooledStore {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.conn
+            .as_ref()
+            .expect("a pooled connection is present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for PooledStore {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.conn
+            .as_mut()
+            .expect("a pooled connection is present until dropped")
+    }
+}
+
+impl Drop for PooledStore {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.pool.lock())
+            && pool.len() < 16
+        {
+            pool.push(conn);
+        }
     }
 }
 
