@@ -7,7 +7,7 @@ use pbgdpl_engine::IndicatorValue;
 use pbgdpl_ingest::catalog::{Catalog, Period};
 use pbgdpl_ingest::model::Value;
 use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
-use rust_xlsxwriter::{Color, Format, Workbook, Worksheet};
+use rust_xlsxwriter::{Chart, ChartType, Color, Format, Workbook, Worksheet};
 
 use crate::{Result, neutralise};
 
@@ -316,6 +316,31 @@ fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) ->
             None => ws.write_blank(r, 7, &st.cell)?,
         };
         ws.write_string_with_format(r, 8, v.target_source.as_deref().unwrap_or(""), &st.cell)?;
+    }
+    // A native Excel chart of the indicators that have targets: value against target, side by side.
+    let targeted: Vec<u32> = (h + 1..)
+        .zip(input.indicators.iter().filter(|v| v.unit == input.unit))
+        .filter(|(_, v)| v.target.is_some())
+        .map(|(r, _)| r)
+        .collect();
+    if let (Some(&first), Some(&last)) = (targeted.first(), targeted.last())
+        && last - first + 1 == targeted.len() as u32
+    {
+        let sheet = "Chỉ tiêu";
+        let mut chart = Chart::new(ChartType::Column);
+        chart.title().set_name("Kết quả so với mục tiêu (%)");
+        chart
+            .add_series()
+            .set_name("Giá trị")
+            .set_categories((sheet, first, 0, last, 0))
+            .set_values((sheet, first, 2, last, 2));
+        chart
+            .add_series()
+            .set_name("Mục tiêu")
+            .set_categories((sheet, first, 0, last, 0))
+            .set_values((sheet, first, 4, last, 4));
+        chart.y_axis().set_min(0).set_max(100);
+        ws.insert_chart(last + 3, 1, &chart)?;
     }
     for (c, w) in [8.0, 60.0, 12.0, 8.0, 10.0, 10.0, 12.0, 12.0, 24.0].iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
