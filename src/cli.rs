@@ -680,8 +680,17 @@ pub(crate) fn write_report(
     out: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let engine = engine_for(catalog, store)?;
-    let spec = PeriodSpec::Single(*period);
-    let indicators = rt.block_on(engine.indicators(&spec, unit))?;
+    let indicators = rt.block_on(engine.indicators(&PeriodSpec::Single(*period), unit))?;
+    // The annual report compares with the year before (its official figures, else preliminary).
+    let previous = if period.kind.is_annual() {
+        let before = Period {
+            year: period.year - 1,
+            kind: pbgdpl_ingest::catalog::PeriodKind::Official,
+        };
+        Some(rt.block_on(engine.indicators(&PeriodSpec::Single(before), unit))?)
+    } else {
+        None
+    };
     let values = store.latest_values(&period.code())?;
     let returns = store.returns(Some(&period.code()))?;
     std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
@@ -693,10 +702,16 @@ pub(crate) fn write_report(
         values: &values,
         returns: &returns,
     };
-    let xlsx = out.join(format!("bao-cao-pbgdpl-{}-{}.xlsx", unit, period.code()));
+    let stem = format!("bao-cao-pbgdpl-{}-{}", unit, period.code());
+    let xlsx = out.join(format!("{stem}.xlsx"));
     std::fs::write(&xlsx, pbgdpl_reports::workbook::report_workbook(&input)?)
         .with_context(|| format!("{}", xlsx.display()))?;
-    Ok(vec![xlsx])
+    let today = chrono::Local::now().date_naive();
+    let blocks = pbgdpl_reports::narrative::narrative(&input, today, previous.as_deref());
+    let docx = out.join(format!("{stem}.docx"));
+    std::fs::write(&docx, pbgdpl_reports::narrative::to_docx(&blocks)?)
+        .with_context(|| format!("{}", docx.display()))?;
+    Ok(vec![xlsx, docx])
 }
 
 /// Serves the web app until Ctrl-C. `login` is a path to print beside the address (the demo's

@@ -2,6 +2,7 @@
 //! report workbook (rust_xlsxwriter), and charts (plotters).
 
 pub mod charts;
+pub mod narrative;
 mod style;
 pub mod template;
 pub mod workbook;

@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod cli;
 mod layouts;
+mod report;
 mod roundtrip;
 mod samples;
 mod support;

@@ -217,9 +217,17 @@ impl Catalog {
         if let Some(root) = units.root()
             && root.code != province.code
         {
+            // Another province's unit list (`--units`): its name replaces the catalog's everywhere.
+            let short = root
+                .name
+                .trim_start_matches("Tỉnh ")
+                .trim_start_matches("Thành phố ")
+                .to_owned();
             province.code = root.code.clone();
             province.name = root.name.clone();
-            province.short_name = root.name.clone();
+            province.receiver = format!("Sở Tư pháp {}", root.name);
+            province.place = short.clone();
+            province.short_name = short;
         }
         let periods = match src.files.get("periods.toml") {
             Some(text) => PeriodCalendar::parse("periods.toml", text, &mut issues),

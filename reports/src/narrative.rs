@@ -1,0 +1,430 @@
+//! The narrative report (báo cáo) in the Vietnamese administrative format of Nghị định 30/2020/NĐ-CP:
+//! issuing body, Quốc hiệu and Tiêu ngữ, number, place and date, title, body generated from the data,
+//! proposals left for the officer, Nơi nhận and the signature block. The document is first a list of
+//! blocks, rendered to .docx (docx-rs) and to plain text (for snapshot tests and review).
+
+use std::collections::BTreeMap;
+
+use docx_rs::{AlignmentType, Docx, PageMargin, Paragraph, Run, RunFonts, Table, TableCell, TableRow, WidthType};
+use pbgdpl_engine::IndicatorValue;
+use pbgdpl_ingest::catalog::{PeriodKind, TaskDue};
+use pbgdpl_ingest::model::Value;
+use pbgdpl_ingest::text::{decimal_vi, group_vi};
+
+use crate::workbook::ReportInput;
+use crate::{Error, Result};
+
+/// One block of the document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// The two-column header: issuing body and number on the left, Quốc hiệu, Tiêu ngữ, place and
+    /// date on the right.
+    Header {
+        left: Vec<String>,
+        right: Vec<String>,
+    },
+    /// Centred bold text (the title).
+    Title(Vec<String>),
+    Heading(String),
+    Para(String),
+    /// A table with a header row.
+    Table(Vec<Vec<String>>),
+    /// Nơi nhận on the left, the signature block on the right.
+    Footer {
+        recipients: Vec<String>,
+        signer: Vec<String>,
+    },
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{}%", decimal_vi(x, 2)))
+        .unwrap_or_else(|| "chưa có số liệu".into())
+}
+
+/// The document's blocks, from the period's computed indicators and stored values.
+pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Option<&[IndicatorValue]>) -> Vec<Block> {
+    use chrono::Datelike;
+    let cat = input.catalog;
+    let province = cat.province.name.to_uppercase().replace("TỈNH ", "");
+    let place = if cat.province.place.is_empty() {
+        cat.province.short_name.clone()
+    } else {
+        cat.province.place.clone()
+    };
+    let annual = input.period.kind != PeriodKind::Semiannual;
+    let mut out = vec![
+        Block::Header {
+            left: vec![
+                format!("UBND TỈNH {province}"),
+                "SỞ TƯ PHÁP".into(),
+                "Số:        /BC-STP".into(),
+            ],
+            right: vec![
+                "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".into(),
+                "Độc lập - Tự do - Hạnh phúc".into(),
+                format!(
+                    "{place}, ngày {:02} tháng {:02} năm {}",
+                    date.day(),
+                    date.month(),
+                    date.year()
+                ),
+            ],
+        },
+        Block::Title(vec![
+            "BÁO CÁO".into(),
+            "Kết quả thực hiện chuyển đổi số trong công tác phổ biến, giáo dục pháp luật".into(),
+            format!(
+                "{} ({})",
+                input.period.label(),
+                cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("")
+            ),
+        ]),
+        Block::Para(format!(
+            "Thực hiện {}, Sở Tư pháp báo cáo kết quả {} như sau:",
+            cat.plan_in_force()
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| "kế hoạch của Ủy ban nhân dân tỉnh".into()),
+            input.period.label().to_lowercase()
+        )),
+        Block::Heading("I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU".into()),
+    ];
+    let mine: Vec<&IndicatorValue> = input.indicators.iter().filter(|v| v.unit == input.unit).collect();
+    let mut rows = vec![vec![
+        "Mã".into(),
+        "Chỉ tiêu".into(),
+        "Kết quả".into(),
+        "Mục tiêu".into(),
+        "Đánh giá".into(),
+    ]];
+    if annual && previous.is_some() {
+        rows[0].insert(3, "Năm trước".into());
+    }
+    for v in mine
+        .iter()
+        .filter(|v| v.measure == "%" && !v.indicator.starts_with("BC"))
+    {
+        let mut row = vec![
+            v.indicator.clone(),
+            v.name.clone(),
+            pct(v.value),
+            v.target
+                .map(|t| format!("≥ {}%", decimal_vi(t, 0)))
+                .unwrap_or_else(|| "—".into()),
+            v.status.map(|s| s.label().to_owned()).unwrap_or_else(|| "—".into()),
+        ];
+        if let (true, Some(prev)) = (annual, previous) {
+            let before = prev
+                .iter()
+                .find(|p| p.indicator == v.indicator && p.unit == v.unit)
+                .and_then(|p| p.value);
+            row.insert(3, pct(before));
+        }
+        rows.push(row);
+    }
+    out.push(Block::Table(rows));
+    for v in mine.iter().filter(|v| v.target.is_some()) {
+        let sentence = match (v.value, v.status, v.gap) {
+            (Some(x), Some(pbgdpl_engine::Status::Dat), _) => format!(
+                "{}: đạt {}%, đạt mục tiêu {} (≥ {}%).",
+                v.indicator,
+                decimal_vi(x, 2),
+                v.phase.as_deref().unwrap_or(""),
+                decimal_vi(v.target.unwrap_or_default(), 0)
+            ),
+            (Some(x), _, Some(g)) => format!(
+                "{}: đạt {}%, còn thấp hơn mục tiêu {} điểm phần trăm{}.",
+                v.indicator,
+                decimal_vi(x, 2),
+                decimal_vi(-g, 2),
+                v.pace
+                    .map(|p| format!(
+                        "; cần tăng bình quân {} điểm/năm để đạt vào cuối giai đoạn",
+                        decimal_vi(p, 2)
+                    ))
+                    .unwrap_or_default()
+            ),
+            _ => format!("{}: chưa có số liệu ({} đơn vị báo cáo).", v.indicator, v.reporting),
+        };
+        out.push(Block::Para(sentence));
+    }
+    out.push(Block::Heading("II. HOẠT ĐỘNG PHỔ BIẾN, GIÁO DỤC PHÁP LUẬT".into()));
+    let under: std::collections::HashSet<&str> =
+        cat.units.subtree(input.unit).iter().map(|u| u.code.as_str()).collect();
+    if let Some(f02) = cat.form("F02") {
+        let mut sums: BTreeMap<(&str, u32), i64> = BTreeMap::new();
+        for v in input
+            .values
+            .iter()
+            .filter(|v| v.form == f02.id && under.contains(v.unit.as_str()))
+        {
+            if let Value::Int(n) = v.value {
+                *sums.entry((v.row.as_str(), v.column)).or_default() += n;
+            }
+        }
+        let mut rows = vec![vec![
+            "Mã số".into(),
+            "Chỉ tiêu".into(),
+            "Tổng số".into(),
+            "Trên môi trường số".into(),
+        ]];
+        for r in &f02.rows {
+            let cell = |c: u32| {
+                sums.get(&(r.code.as_str(), c))
+                    .map(|n| group_vi(*n))
+                    .unwrap_or_else(|| "—".into())
+            };
+            rows.push(vec![
+                r.code.clone(),
+                format!("{} ({})", r.label, r.unit),
+                cell(1),
+                if r.columns.contains(&2) { cell(2) } else { String::new() },
+            ]);
+        }
+        out.push(Block::Table(rows));
+    }
+    out.push(Block::Heading("III. TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ CỦA KẾ HOẠCH".into()));
+    if let Some(plan) = cat.plan_in_force() {
+        let mut rows = vec![vec![
+            "Mã".into(),
+            "Nhiệm vụ".into(),
+            "Thời hạn".into(),
+            "Đã hoàn thành / cơ quan chủ trì".into(),
+        ]];
+        for t in &plan.tasks {
+            let done = t
+                .leads
+                .iter()
+                .filter(|l| {
+                    input.values.iter().any(|v| {
+                        v.form == "F03"
+                            && &v.unit == *l
+                            && v.row == t.code
+                            && v.column == 1
+                            && v.value == Value::Text("Đã hoàn thành".into())
+                    })
+                })
+                .count();
+            let due = match &t.due {
+                TaskDue::Date(d) => d.format("%d/%m/%Y").to_string(),
+                TaskDue::Yearly { .. } => "Hằng năm".into(),
+                TaskDue::Ongoing => "Thường xuyên".into(),
+            };
+            rows.push(vec![
+                t.code.clone(),
+                t.title.clone(),
+                due,
+                format!("{done}/{}", t.leads.len()),
+            ]);
+        }
+        out.push(Block::Table(rows));
+    }
+    out.push(Block::Heading("IV. KHÓ KHĂN, VƯỚNG MẮC".into()));
+    let mut difficulties: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for v in input
+        .values
+        .iter()
+        .filter(|v| v.form == "F03" && v.column == 4 && under.contains(v.unit.as_str()))
+    {
+        let name = cat
+            .units
+            .get(&v.unit)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| v.unit.clone());
+        difficulties
+            .entry(v.value.to_text())
+            .or_default()
+            .push(format!("{name} ({})", v.row));
+    }
+    if difficulties.is_empty() {
+        out.push(Block::Para("Các đơn vị không báo cáo khó khăn, vướng mắc.".into()));
+    }
+    for (text, who) in difficulties {
+        out.push(Block::Para(format!(
+            "- {text} (nêu bởi {} lượt: {}).",
+            who.len(),
+            who.into_iter().take(5).collect::<Vec<_>>().join("; ")
+        )));
+    }
+    out.push(Block::Heading("V. ĐỀ XUẤT, KIẾN NGHỊ".into()));
+    out.push(Block::Para(
+        "[Phần đề xuất, kiến nghị do cán bộ soạn thảo bổ sung.]".into(),
+    ));
+    out.push(Block::Footer {
+        recipients: vec![
+            "Nơi nhận:".into(),
+            "- Bộ Tư pháp;".into(),
+            "- UBND tỉnh;".into(),
+            "- Giám đốc Sở;".into(),
+            "- Lưu: VT, PBGDPL.".into(),
+        ],
+        signer: vec!["GIÁM ĐỐC".into(), String::new(), String::new(), String::new()],
+    });
+    out
+}
+
+/// The document as plain text, one block after another.
+pub fn to_text(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for b in blocks {
+        match b {
+            Block::Header { left, right } => {
+                for i in 0..left.len().max(right.len()) {
+                    out.push_str(&format!(
+                        "{:<40}{}\n",
+                        left.get(i).map(String::as_str).unwrap_or(""),
+                        right.get(i).map(String::as_str).unwrap_or("")
+                    ));
+                }
+            }
+            Block::Title(lines) => lines.iter().for_each(|l| out.push_str(&format!("    {l}\n"))),
+            Block::Heading(h) => out.push_str(&format!("\n{h}\n")),
+            Block::Para(p) => out.push_str(&format!("{p}\n")),
+            Block::Table(rows) => rows
+                .iter()
+                .for_each(|r| out.push_str(&format!("| {} |\n", r.join(" | ")))),
+            Block::Footer { recipients, signer } => {
+                for i in 0..recipients.len().max(signer.len()) {
+                    out.push_str(&format!(
+                        "{:<40}{}\n",
+                        recipients.get(i).map(String::as_str).unwrap_or(""),
+                        signer.get(i).map(String::as_str).unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn run(text: &str, size_pt: usize) -> Run {
+    Run::new().add_text(text).size(size_pt * 2).fonts(
+        RunFonts::new()
+            .ascii("Times New Roman")
+            .hi_ansi("Times New Roman")
+            .cs("Times New Roman"),
+    )
+}
+
+fn centred(lines: &[String], bold_first: usize, size: usize) -> Vec<Paragraph> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let r = run(l, size);
+            Paragraph::new()
+                .add_run(if i < bold_first { r.bold() } else { r })
+                .align(AlignmentType::Center)
+        })
+        .collect()
+}
+
+/// Width of the text on an A4 page with the margins below, in twips.
+const TEXT_WIDTH: usize = 11906 - 1701 - 850;
+
+fn two_columns(left: Vec<Paragraph>, right: Vec<Paragraph>) -> Table {
+    let mut l = TableCell::new().width(3500, WidthType::Dxa);
+    for p in left {
+        l = l.add_paragraph(p);
+    }
+    let mut r = TableCell::new().width(TEXT_WIDTH - 3500, WidthType::Dxa);
+    for p in right {
+        r = r.add_paragraph(p);
+    }
+    Table::new(vec![TableRow::new(vec![l, r])])
+        .set_grid(vec![3500, TEXT_WIDTH - 3500])
+        .width(TEXT_WIDTH, WidthType::Dxa)
+        .clear_all_border()
+}
+
+fn rows_len(b: &Block) -> usize {
+    match b {
+        Block::Table(rows) => rows.first().map_or(0, Vec::len),
+        _ => 0,
+    }
+}
+
+/// The document as .docx: A4, the margins of Nghị định 30, Times New Roman 13–14.
+pub fn to_docx(blocks: &[Block]) -> Result<Vec<u8>> {
+    let mut doc = Docx::new()
+        .page_size(11906, 16838)
+        .page_margin(PageMargin {
+            top: 1134,
+            bottom: 1134,
+            left: 1701,
+            right: 850,
+            header: 720,
+            footer: 720,
+            gutter: 0,
+        })
+        .default_fonts(
+            RunFonts::new()
+                .ascii("Times New Roman")
+                .hi_ansi("Times New Roman")
+                .cs("Times New Roman"),
+        )
+        .default_size(28);
+    for b in blocks {
+        doc = match b {
+            Block::Header { left, right } => doc
+                .add_table(two_columns(centred(left, 2, 12), centred(right, 2, 12)))
+                .add_paragraph(Paragraph::new()),
+            Block::Title(lines) => centred(lines, 1, 14).into_iter().fold(doc, |d, p| d.add_paragraph(p)),
+            Block::Heading(h) => doc
+                .add_paragraph(Paragraph::new())
+                .add_paragraph(Paragraph::new().add_run(run(h, 14).bold())),
+            Block::Para(p) => doc.add_paragraph(Paragraph::new().add_run(run(p, 14)).align(AlignmentType::Both)),
+            Block::Table(rows) => {
+                let rows = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        TableRow::new(
+                            r.iter()
+                                .map(|c| {
+                                    let text = run(c, 12);
+                                    TableCell::new().add_paragraph(Paragraph::new().add_run(if i == 0 {
+                                        text.bold()
+                                    } else {
+                                        text
+                                    }))
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                // A narrow code column, a wide label column, the figures sharing the rest.
+                let n = rows_len(b);
+                let code = 1000;
+                let label = if n > 2 {
+                    TEXT_WIDTH * 45 / 100
+                } else {
+                    TEXT_WIDTH - code
+                };
+                let rest = if n > 2 {
+                    (TEXT_WIDTH - code - label) / (n - 2)
+                } else {
+                    0
+                };
+                let mut grid = vec![code, label];
+                grid.extend(std::iter::repeat_n(rest, n.saturating_sub(2)));
+                doc.add_table(Table::new(rows).set_grid(grid).width(TEXT_WIDTH, WidthType::Dxa))
+            }
+            Block::Footer { recipients, signer } => {
+                let left = recipients
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        Paragraph::new().add_run(if i == 0 { run(l, 12).bold().italic() } else { run(l, 11) })
+                    })
+                    .collect();
+                doc.add_paragraph(Paragraph::new())
+                    .add_table(two_columns(left, centred(signer, 1, 14)))
+            }
+        };
+    }
+    let mut buf = std::io::Cursor::new(Vec::new());
+    doc.build()
+        .pack(&mut buf)
+        .map_err(|e| Error::Input(format!("docx: {e}")))?;
+    Ok(buf.into_inner())
+}

@@ -1,0 +1,66 @@
+//! The narrative report: its text pinned by a snapshot, and the .docx opened by LibreOffice.
+
+use std::path::Path;
+use std::process::Command;
+
+use pbgdpl_engine::PeriodSpec;
+use pbgdpl_ingest::Store;
+use pbgdpl_ingest::catalog::Period;
+use pbgdpl_ingest::pipeline::{self, Options};
+
+use crate::support::{compute, sample_catalog, samples};
+
+#[test]
+fn the_narrative_report_of_the_samples() {
+    let cat = sample_catalog();
+    let mut store = Store::in_memory().unwrap();
+    let files = pipeline::collect_files(&[samples().join("returns")]).unwrap();
+    pipeline::ingest_files(&cat, &mut store, &files, &Options::default(), &mut |_, _| {}).unwrap();
+    let values = pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values().unwrap()).unwrap();
+    let returns = pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None).unwrap()).unwrap();
+    let engine = pbgdpl_engine::Engine::new(cat.clone(), values, returns).unwrap();
+    let period = Period::parse("2026S1").unwrap();
+    let indicators = compute(&engine, &PeriodSpec::Single(period).to_string(), "99");
+    let stored = store.latest_values("2026S1").unwrap();
+    let recs = store.returns(Some("2026S1")).unwrap();
+    let input = pbgdpl_reports::workbook::ReportInput {
+        catalog: &cat,
+        period: &period,
+        unit: "99",
+        indicators: &indicators,
+        values: &stored,
+        returns: &recs,
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 6, 25).unwrap();
+    let blocks = pbgdpl_reports::narrative::narrative(&input, date, None);
+    let text = pbgdpl_reports::narrative::to_text(&blocks);
+    assert!(text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") && text.contains("Độc lập - Tự do - Hạnh phúc"));
+    assert!(
+        text.contains("CDS-1: đạt 73,48%"),
+        "figures from the engine, written the Vietnamese way"
+    );
+    insta::assert_snapshot!("narrative_2026S1", text);
+
+    // LibreOffice opens the .docx and converts it to PDF.
+    let dir = tempfile::tempdir().unwrap();
+    let docx = dir.path().join("bao-cao.docx");
+    std::fs::write(&docx, pbgdpl_reports::narrative::to_docx(&blocks).unwrap()).unwrap();
+    let out = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.path().join("lo").display()
+        ))
+        .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&docx)
+        .output()
+        .expect("LibreOffice is installed by scripts/test.sh");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pdf = dir.path().join("bao-cao.pdf");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF") && bytes.len() > 10_000, "a real PDF");
+    // Keep a copy to look at (pdftoppm renders it to PNG).
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots/bao-cao-2026S1.pdf");
+    let _ = std::fs::create_dir_all(keep.parent().unwrap());
+    let _ = std::fs::copy(&pdf, keep);
+}
