@@ -79,7 +79,70 @@ pub fn report_workbook(input: &ReportInput<'_>) -> Result<Vec<u8>> {
     let ws = wb.add_worksheet();
     ws.set_name("Tình hình nộp báo cáo")?;
     write_completeness(ws, &st, input)?;
+    // One sheet per reporting unit that sent numbers, named by its code (sheet names are short).
+    for unit in input.catalog.units.subtree(input.unit).into_iter().skip(1) {
+        let mine: Vec<&StoredValue> = values.iter().copied().filter(|v| v.unit == unit.code).collect();
+        if mine.iter().any(|v| matches!(v.value, Value::Int(_))) {
+            let ws = wb.add_worksheet();
+            ws.set_name(sheet_name(&unit.code))?;
+            write_unit_sheet(ws, &st, input, unit, &mine)?;
+        }
+    }
     Ok(wb.save_to_buffer()?)
+}
+
+/// A valid, unique-enough sheet name from a unit code (Excel: ≤ 31 characters, no `[]:*?/\`).
+fn sheet_name(code: &str) -> String {
+    code.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect()
+}
+
+/// A unit's own figures, every numeric form one block under the other.
+fn write_unit_sheet(
+    ws: &mut Worksheet,
+    st: &Styles,
+    input: &ReportInput<'_>,
+    unit: &pbgdpl_ingest::catalog::Unit,
+    values: &[&StoredValue],
+) -> Result<()> {
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{} ({}) — {}", unit.name, unit.code, input.period.label()),
+        &st.bold,
+    )?;
+    let mut r = 2;
+    for form in input.catalog.forms.iter().filter(|f| f.is_numeric()) {
+        ws.write_string_with_format(r, 0, format!("Biểu số {}", form.code), &st.bold)?;
+        r += 1;
+        for (c, t) in ["Mã số", "Chỉ tiêu"].iter().enumerate() {
+            ws.write_string_with_format(r, c as u16, *t, &st.head)?;
+        }
+        for (i, col) in form.columns.iter().enumerate() {
+            ws.write_string_with_format(r, 2 + i as u16, format!("({}) {}", col.number, col.label), &st.head)?;
+        }
+        r += 1;
+        for row in &form.rows {
+            ws.write_string_with_format(r, 0, &row.code, &st.cell)?;
+            ws.write_string_with_format(r, 1, &row.label, &st.cell)?;
+            for (i, col) in form.columns.iter().enumerate() {
+                let v = values
+                    .iter()
+                    .find(|v| v.form == form.id && v.row == row.code && v.column == col.number);
+                match v.map(|v| &v.value) {
+                    Some(Value::Int(n)) => ws.write_number_with_format(r, 2 + i as u16, *n as f64, &st.number)?,
+                    _ => ws.write_blank(r, 2 + i as u16, &st.cell)?,
+                };
+            }
+            r += 1;
+        }
+        r += 1;
+    }
+    ws.set_column_width(0, 8)?;
+    ws.set_column_width(1, 60)?;
+    for c in 2..6 {
+        ws.set_column_width(c, 16)?;
+    }
+    Ok(())
 }
 
 fn unit_name(input: &ReportInput<'_>) -> String {

@@ -220,6 +220,19 @@ fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
         }
     }
     assert_eq!(checked, 12, "every F01 cell of the province sheet");
+    // A sheet per reporting unit, with its own figures.
+    let unit = &generated[0].unit;
+    let own = wb.worksheet_range(unit).unwrap();
+    let staff = want[&(unit.clone(), "F01".to_string(), "03".to_string(), 1)]
+        .as_i64()
+        .unwrap();
+    let row = own
+        .rows()
+        .find(|r| r[0].to_string() == "03")
+        .expect("row 03 of F01 on the unit's sheet");
+    assert_eq!(row[2].as_f64().map(|f| f as i64), Some(staff));
+    // The narrative document is written beside the workbook.
+    assert!(dir.path().join("out/bao-cao-pbgdpl-51-2026S1.docx").exists());
 }
 
 #[test]
