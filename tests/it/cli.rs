@@ -228,7 +228,7 @@ fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
         .unwrap();
     let row = own
         .rows()
-        .find(|r| r[0].to_string() == "03")
+        .find(|r| r[0] == "03")
         .expect("row 03 of F01 on the unit's sheet");
     assert_eq!(row[2].as_f64().map(|f| f as i64), Some(staff));
     // The narrative document is written beside the workbook.
