@@ -680,38 +680,21 @@ pub(crate) fn write_report(
     out: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let engine = engine_for(catalog, store)?;
-    let indicators = rt.block_on(engine.indicators(&PeriodSpec::Single(*period), unit))?;
-    // The annual report compares with the year before (its official figures, else preliminary).
-    let previous = if period.kind.is_annual() {
-        let before = Period {
-            year: period.year - 1,
-            kind: pbgdpl_ingest::catalog::PeriodKind::Official,
-        };
-        Some(rt.block_on(engine.indicators(&PeriodSpec::Single(before), unit))?)
-    } else {
-        None
-    };
+    let today = chrono::Local::now().date_naive();
     let values = store.latest_values(&period.code())?;
     let returns = store.returns(Some(&period.code()))?;
+    let (xlsx, docx) = rt.block_on(pbgdpl_reports::bundle::report_files(
+        &engine, &values, &returns, period, unit, today,
+    ))?;
     std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
-    let input = pbgdpl_reports::workbook::ReportInput {
-        catalog,
-        period,
-        unit,
-        indicators: &indicators,
-        values: &values,
-        returns: &returns,
-    };
-    let stem = format!("bao-cao-pbgdpl-{}-{}", unit, period.code());
-    let xlsx = out.join(format!("{stem}.xlsx"));
-    std::fs::write(&xlsx, pbgdpl_reports::workbook::report_workbook(&input)?)
-        .with_context(|| format!("{}", xlsx.display()))?;
-    let today = chrono::Local::now().date_naive();
-    let blocks = pbgdpl_reports::narrative::narrative(&input, today, previous.as_deref());
-    let docx = out.join(format!("{stem}.docx"));
-    std::fs::write(&docx, pbgdpl_reports::narrative::to_docx(&blocks)?)
-        .with_context(|| format!("{}", docx.display()))?;
-    Ok(vec![xlsx, docx])
+    let stem = pbgdpl_reports::bundle::file_stem(unit, period);
+    let mut written = Vec::new();
+    for (ext, bytes) in [("xlsx", xlsx), ("docx", docx)] {
+        let path = out.join(format!("{stem}.{ext}"));
+        std::fs::write(&path, bytes).with_context(|| format!("{}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// Serves the web app until Ctrl-C. `login` is a path to print beside the address (the demo's

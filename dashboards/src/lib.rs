@@ -283,6 +283,7 @@ pub fn app(state: AppState) -> Router {
         .route("/dang-xuat", axum::routing::post(session::logout))
         .route("/nop", get(submit::form).post(submit::upload))
         .route("/nop/mau", get(submit::template))
+        .route("/bao-cao", get(pages::report))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

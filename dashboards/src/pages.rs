@@ -190,8 +190,18 @@ pub(crate) async fn overview(
             unit = esc(&unit),
         );
     }
+    let downloads = match (&spec, who.sees_all_units()) {
+        (PeriodSpec::Single(p), true) => format!(
+            "<p class=\"downloads\">Tải báo cáo kỳ {label}: <a href=\"/bao-cao?period={p}&amp;unit={u}\">Excel (biểu tổng hợp)</a> · \
+             <a href=\"/bao-cao?period={p}&amp;unit={u}&amp;format=docx\">Word (báo cáo)</a></p>",
+            label = esc(&p.label()),
+            p = esc(&p.code()),
+            u = esc(&unit),
+        ),
+        _ => String::new(),
+    };
     let body = format!(
-        "<p class=\"sub\">{} — kỳ {}</p><section class=\"tiles\">{tiles}</section>",
+        "<p class=\"sub\">{} — kỳ {}</p><section class=\"tiles\">{tiles}</section>{downloads}",
         esc(&unit_name),
         esc(&spec.to_string())
     );
@@ -481,3 +491,70 @@ td.num{text-align:right}tr.missing{background:#fde2e1}tr.late{background:#fff4d6
 .upload{background:#fff;padding:1rem;border-radius:8px;max-width:40rem}.upload label{display:block;margin:.5rem 0}\
 .accepted{color:#1a7f37;font-weight:bold}.rejected{color:#cf222e;font-weight:bold}\
 @media print{header form,nav{display:none}header{background:#fff;color:#000}}";
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ReportQuery {
+    period: Option<String>,
+    unit: Option<String>,
+    /// `xlsx` (default) or `docx`.
+    format: Option<String>,
+}
+
+/// The Ministry report of a period as a download: the workbook or the narrative document.
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    who: SessionUser,
+    Query(q): Query<ReportQuery>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    if !who.sees_all_units() {
+        return Err(AppError::Forbidden(
+            "Báo cáo tổng hợp dành cho Sở Tư pháp và lãnh đạo".into(),
+        ));
+    }
+    let (spec, unit) = state.resolve(PeriodUnit {
+        period: q.period,
+        unit: q.unit,
+    })?;
+    let PeriodSpec::Single(period) = spec else {
+        return Err(AppError::BadRequest(
+            "Báo cáo lập theo từng kỳ (ví dụ 2026S1, 2026)".into(),
+        ));
+    };
+    let engine = state.engine()?;
+    let (values, returns) = {
+        let store = state.store()?;
+        (
+            store.latest_values(&period.code())?,
+            store.returns(Some(&period.code()))?,
+        )
+    };
+    let today = chrono::Local::now().date_naive();
+    let (xlsx, docx) = pbgdpl_reports::bundle::report_files(&engine, &values, &returns, &period, &unit, today)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let stem = pbgdpl_reports::bundle::file_stem(&unit, &period);
+    let (bytes, ext, mime) = match q.format.as_deref() {
+        Some("docx") => (
+            docx,
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        _ => (
+            xlsx,
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, mime.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}.{ext}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

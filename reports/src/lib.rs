@@ -1,6 +1,7 @@
 //! Reports: everything pbgdpl writes for people to read or fill — return templates and the Ministry
 //! report workbook (rust_xlsxwriter), and charts (plotters).
 
+pub mod bundle;
 pub mod charts;
 pub mod narrative;
 mod style;

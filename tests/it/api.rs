@@ -378,6 +378,20 @@ fn roles_submissions_and_uploads_over_http() {
     );
     let page = resp.into_string().unwrap();
     assert!(page.contains("data-indicator=\"CDS-1\""), "{page}");
+    // The report downloads from the web app, for leaders and the Department.
+    let docx = no_redirects
+        .get(&url("/bao-cao?period=2026S1&format=docx"))
+        .set("Cookie", &cookie)
+        .call()
+        .unwrap();
+    assert!(
+        docx.header("content-disposition")
+            .unwrap()
+            .contains("bao-cao-pbgdpl-99-2026S1.docx")
+    );
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut docx.into_reader(), &mut bytes).unwrap();
+    assert!(bytes.starts_with(b"PK"), "a .docx is a zip package");
     // Logging out is a form: without the session's CSRF token it is refused.
     let forged = no_redirects
         .post(&url("/dang-xuat"))
@@ -400,6 +414,13 @@ fn roles_submissions_and_uploads_over_http() {
             .status(),
         200
     );
+    assert!(matches!(
+        no_redirects
+            .get(&url("/bao-cao?period=2026S1"))
+            .set("Cookie", &rep_cookie)
+            .call(),
+        Err(ureq::Error::Status(403, _))
+    ));
     // Nộp báo cáo in the browser: the form carries the session's CSRF token; without it, refused.
     let form = no_redirects
         .get(&url("/nop?period=2026S1"))

@@ -71,19 +71,34 @@ fn the_report_workbook_adds_up_the_sample_returns_exactly() {
     let units = samples().join("units.csv").display().to_string();
     let store = dir.path().join("store").display().to_string();
     let returns = samples().join("returns").display().to_string();
-    assert!(crate::support::run(&["--store", &store, "--units", &units, "ingest", &returns], dir.path()).status.success());
-    let out = crate::support::run(&["--store", &store, "--units", &units, "report", "--period", "2026S1", "--out", "out"], dir.path());
+    assert!(
+        crate::support::run(&["--store", &store, "--units", &units, "ingest", &returns], dir.path())
+            .status
+            .success()
+    );
+    let out = crate::support::run(
+        &[
+            "--store", &store, "--units", &units, "report", "--period", "2026S1", "--out", "out",
+        ],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(samples().join("truth.json")).unwrap()).unwrap();
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(samples().join("truth.json")).unwrap()).unwrap();
     let mut sums: std::collections::BTreeMap<(String, String, u32), i64> = Default::default();
     for r in truth["returns"].as_array().unwrap() {
         for v in r["values"].as_array().unwrap() {
-            let key = (r["form"].as_str().unwrap().to_owned(), v["row"].as_str().unwrap().to_owned(), v["column"].as_u64().unwrap() as u32);
+            let key = (
+                r["form"].as_str().unwrap().to_owned(),
+                v["row"].as_str().unwrap().to_owned(),
+                v["column"].as_u64().unwrap() as u32,
+            );
             *sums.entry(key).or_default() += v["value"].as_i64().unwrap();
         }
     }
     use calamine::{DataType, Reader};
-    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("out/bao-cao-pbgdpl-99-2026S1.xlsx")).unwrap();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(dir.path().join("out/bao-cao-pbgdpl-99-2026S1.xlsx")).unwrap();
     let mut checked = 0;
     for (form, sheet) in [("F01", "Biểu 01"), ("F02", "Biểu 02")] {
         let range = wb.worksheet_range(sheet).unwrap();
@@ -91,11 +106,19 @@ fn the_report_workbook_adds_up_the_sample_returns_exactly() {
             let code = row[0].to_string();
             for c in 1..=3u32 {
                 if let Some(want) = sums.get(&(form.to_owned(), code.clone(), c)) {
-                    assert_eq!(row[2 + c as usize].as_f64().map(|f| f as i64), Some(*want), "{form} {code} ({c})");
+                    assert_eq!(
+                        row[2 + c as usize].as_f64().map(|f| f as i64),
+                        Some(*want),
+                        "{form} {code} ({c})"
+                    );
                     checked += 1;
                 }
             }
         }
     }
-    assert_eq!(checked, sums.len(), "every province total of the sample forms is in the workbook");
+    assert_eq!(
+        checked,
+        sums.len(),
+        "every province total of the sample forms is in the workbook"
+    );
 }
