@@ -141,8 +141,26 @@ pub(crate) async fn overview(
         .map(|u| u.name.clone())
         .unwrap_or_default();
     let values = state.indicators(&spec, &unit).await?;
+    // A small trend per tile: the indicator over every period with data (results are cached).
+    let mut trends: std::collections::HashMap<String, Vec<(String, Option<f64>)>> = Default::default();
+    for p in state.periods_with_data()? {
+        for v in state
+            .indicators(&PeriodSpec::Single(p), &unit)
+            .await?
+            .iter()
+            .filter(|v| v.unit == unit)
+        {
+            trends.entry(v.indicator.clone()).or_default().push((p.code(), v.value));
+        }
+    }
     let mut tiles = String::new();
     for v in values.iter().filter(|v| v.unit == unit) {
+        let spark = match trends.get(&v.indicator) {
+            Some(points) if points.iter().filter(|p| p.1.is_some()).count() > 1 => {
+                pbgdpl_reports::charts::trend_svg("", points, v.target, (230, 90)).unwrap_or_default()
+            }
+            _ => String::new(),
+        };
         let (badge, class) = match v.status {
             Some(Status::Dat) => ("Đạt", "ok"),
             Some(Status::ChuaDat) => ("Chưa đạt", "bad"),
@@ -181,7 +199,7 @@ pub(crate) async fn overview(
             tiles,
             "<a class=\"tile {class}\" data-indicator=\"{code}\" href=\"/chi-tieu/{code}?period={period}&amp;unit={unit}\">\
              <h3>{code}</h3><p class=\"name\">{name}</p><p class=\"value\" data-value=\"{raw}\">{value}</p>\
-             <p class=\"badge\">{badge}</p>{target}{gap}{pace}{coverage}</a>",
+             <p class=\"badge\">{badge}</p>{target}{gap}{pace}{coverage}<div class=\"spark\">{spark}</div></a>",
             code = esc(&v.indicator),
             name = esc(&v.name),
             raw = v.value.map(|x| x.to_string()).unwrap_or_default(),
@@ -190,6 +208,37 @@ pub(crate) async fn overview(
             unit = esc(&unit),
         );
     }
+    let reporting = match &spec {
+        PeriodSpec::Single(p) => {
+            let returns = state.store()?.returns(Some(&p.code()))?;
+            let due = pbgdpl_ingest::completeness::expected_returns(&state.catalog, &unit, p, &returns);
+            let list = |pick: &dyn Fn(&pbgdpl_ingest::completeness::Expected<'_>) -> bool| {
+                let mut names: Vec<String> = due
+                    .iter()
+                    .filter(|e| pick(e))
+                    .map(|e| format!("{} ({})", e.unit.name, e.form.id))
+                    .collect();
+                let n = names.len();
+                names.truncate(12);
+                (n, names.iter().map(|x| esc(x)).collect::<Vec<_>>().join("; "))
+            };
+            let (missing, missing_names) = list(&|e| e.received.is_none());
+            let (late, late_names) = list(&|e| e.late());
+            format!(
+                "<section class=\"reporting\"><h2>Tình hình nộp báo cáo</h2><p>{received}/{total} báo cáo đã nhận; \
+                 <b data-count=\"missing\">{missing}</b> chưa gửi, <b data-count=\"late\">{late}</b> gửi muộn \
+                 (<a href=\"/nop-bao-cao?period={p}&amp;unit={u}\">chi tiết</a>).</p>\
+                 <p>Chưa gửi: {missing_names}{more_m}</p><p>Gửi muộn: {late_names}{more_l}</p></section>",
+                received = due.iter().filter(|e| e.received.is_some()).count(),
+                total = due.len(),
+                p = esc(&p.code()),
+                u = esc(&unit),
+                more_m = if missing > 12 { " …" } else { "" },
+                more_l = if late > 12 { " …" } else { "" },
+            )
+        }
+        PeriodSpec::Years { .. } => String::new(),
+    };
     let downloads = match (&spec, who.sees_all_units()) {
         (PeriodSpec::Single(p), true) => format!(
             "<p class=\"downloads\">Tải báo cáo kỳ {label}: <a href=\"/bao-cao?period={p}&amp;unit={u}\">Excel (biểu tổng hợp)</a> · \
@@ -201,7 +250,7 @@ pub(crate) async fn overview(
         _ => String::new(),
     };
     let body = format!(
-        "<p class=\"sub\">{} — kỳ {}</p><section class=\"tiles\">{tiles}</section>{downloads}",
+        "<p class=\"sub\">{} — kỳ {}</p><section class=\"tiles\">{tiles}</section>{reporting}{downloads}",
         esc(&unit_name),
         esc(&spec.to_string())
     );
@@ -336,39 +385,30 @@ pub(crate) async fn submissions(
             "Tình hình nộp báo cáo xem theo từng kỳ (ví dụ 2026S1)".into(),
         ));
     };
-    let cat = &state.catalog;
     let returns = state.store()?.returns(Some(&period.code()))?;
-    let (mut expected, mut received, mut late) = (0, 0, 0);
+    let due = pbgdpl_ingest::completeness::expected_returns(&state.catalog, &unit, &period, &returns);
+    let expected = due.len();
+    let received = due.iter().filter(|e| e.received.is_some()).count();
+    let late = due.iter().filter(|e| e.late()).count();
     let mut rows = String::new();
-    for u in cat.units.subtree(&unit) {
-        for f in cat.forms_due(u, &period) {
-            expected += 1;
-            let versions: Vec<_> = returns.iter().filter(|r| r.unit == u.code && r.form == f.id).collect();
-            let deadline = cat.deadline(&u.code, &period);
-            let first = versions
-                .first()
-                .map(|r| pbgdpl_ingest::arrow_tables::local_date(&r.received_at));
-            let is_late = matches!((&first, deadline), (Some(d), Some(dl)) if *d > dl.format("%Y-%m-%d").to_string());
-            let (status, class) = match &first {
-                None => ("Chưa gửi", "missing"),
-                Some(_) if is_late => ("Gửi muộn", "late"),
-                Some(_) => ("Đúng hạn", "ok"),
-            };
-            received += usize::from(first.is_some());
-            late += usize::from(is_late);
-            let vi_date = |iso: &str| chrono_vi(iso);
-            let _ = write!(
-                rows,
-                "<tr class=\"{class}\"><td>{code}</td><td><a href=\"/don-vi/{code}?period={p}\">{name}</a></td><td>{form}</td><td>{dl}</td><td>{rec}</td><td class=\"num\">{ver}</td><td>{status}</td></tr>",
-                code = esc(&u.code),
-                p = esc(&period.code()),
-                name = esc(&u.name),
-                form = esc(&f.id),
-                dl = deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-                rec = first.as_deref().map(vi_date).unwrap_or_default(),
-                ver = versions.last().map(|r| r.version.to_string()).unwrap_or_default(),
-            );
-        }
+    for e in &due {
+        let class = match (e.received, e.late()) {
+            (None, _) => "missing",
+            (Some(_), true) => "late",
+            (Some(_), false) => "ok",
+        };
+        let _ = write!(
+            rows,
+            "<tr class=\"{class}\"><td>{code}</td><td><a href=\"/don-vi/{code}?period={p}\">{name}</a></td><td>{form}</td><td>{dl}</td><td>{rec}</td><td class=\"num\">{ver}</td><td>{status}</td></tr>",
+            code = esc(&e.unit.code),
+            p = esc(&period.code()),
+            name = esc(&e.unit.name),
+            form = esc(&e.form.id),
+            dl = e.deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+            rec = e.received.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+            ver = e.version.map(|v| v.to_string()).unwrap_or_default(),
+            status = e.status_label(),
+        );
     }
     let pct = |n: usize| {
         if expected == 0 {
@@ -487,7 +527,7 @@ header{background:#8b0000;color:#fff;padding:.6rem 1.2rem;display:flex;flex-wrap
 table{border-collapse:collapse;background:#fff;width:100%;margin:.8rem 0}th,td{border:1px solid #ccd;padding:.3rem .5rem;text-align:left}\
 td.num{text-align:right}tr.missing{background:#fde2e1}tr.late{background:#fff4d6}figure{margin:.5rem 0;background:#fff;display:inline-block}\
 .counts{display:flex;gap:1rem;flex-wrap:wrap}.counts div{background:#fff;padding:.6rem 1rem;border-radius:6px}.counts b{font-size:1.5rem}\
-.headline{font-size:1.6rem;font-weight:bold}.who{margin-left:auto}.who button,.pick button{cursor:pointer}\
+.headline{font-size:1.6rem;font-weight:bold}.spark svg{width:100%;height:auto}.reporting{background:#fff;padding:.4rem 1rem;border-radius:8px;margin-top:1rem}.who{margin-left:auto}.who button,.pick button{cursor:pointer}\
 .upload{background:#fff;padding:1rem;border-radius:8px;max-width:40rem}.upload label{display:block;margin:.5rem 0}\
 .accepted{color:#1a7f37;font-weight:bold}.rejected{color:#cf222e;font-weight:bold}\
 @media print{header form,nav{display:none}header{background:#fff;color:#000}}";

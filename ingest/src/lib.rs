@@ -12,6 +12,7 @@
 
 pub mod arrow_tables;
 pub mod catalog;
+pub mod completeness;
 pub mod model;
 pub mod pipeline;
 pub mod read;

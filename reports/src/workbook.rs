@@ -435,51 +435,25 @@ fn write_completeness(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) 
     {
         ws.write_string_with_format(h, c as u16, *t, &st.head)?;
     }
-    let cat = input.catalog;
     let mut r = h + 1;
-    for u in cat.units.subtree(input.unit) {
-        for f in cat.forms_due(u, input.period) {
-            let versions: Vec<&ReturnRecord> = input
-                .returns
-                .iter()
-                .filter(|x| x.unit == u.code && x.form == f.id)
-                .collect();
-            let deadline = cat.deadline(&u.code, input.period);
-            let first = versions
-                .first()
-                .map(|x| pbgdpl_ingest::arrow_tables::local_date(&x.received_at));
-            let late = match (&first, deadline) {
-                (Some(d), Some(dl)) => d.as_str() > dl.format("%Y-%m-%d").to_string().as_str(),
-                _ => false,
-            };
-            let status = match (&first, late) {
-                (None, _) => "Chưa gửi",
-                (Some(_), true) => "Gửi muộn",
-                (Some(_), false) => "Đúng hạn",
-            };
-            let fmt = if first.is_none() || late { &st.late } else { &st.cell };
-            ws.write_string_with_format(r, 0, &u.code, fmt)?;
-            ws.write_string_with_format(r, 1, &u.name, fmt)?;
-            ws.write_string_with_format(r, 2, &f.id, fmt)?;
-            ws.write_string_with_format(
-                r,
-                3,
-                deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-                fmt,
-            )?;
-            let shown = first
-                .as_deref()
-                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                .map(|d| d.format("%d/%m/%Y").to_string())
-                .unwrap_or_default();
-            ws.write_string_with_format(r, 4, shown, fmt)?;
-            match versions.last() {
-                Some(v) => ws.write_number_with_format(r, 5, v.version as f64, fmt)?,
-                None => ws.write_blank(r, 5, fmt)?,
-            };
-            ws.write_string_with_format(r, 6, status, fmt)?;
-            r += 1;
-        }
+    for e in pbgdpl_ingest::completeness::expected_returns(input.catalog, input.unit, input.period, input.returns) {
+        let fmt = if e.received.is_none() || e.late() {
+            &st.late
+        } else {
+            &st.cell
+        };
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default();
+        ws.write_string_with_format(r, 0, &e.unit.code, fmt)?;
+        ws.write_string_with_format(r, 1, &e.unit.name, fmt)?;
+        ws.write_string_with_format(r, 2, &e.form.id, fmt)?;
+        ws.write_string_with_format(r, 3, date(e.deadline), fmt)?;
+        ws.write_string_with_format(r, 4, date(e.received), fmt)?;
+        match e.version {
+            Some(v) => ws.write_number_with_format(r, 5, v as f64, fmt)?,
+            None => ws.write_blank(r, 5, fmt)?,
+        };
+        ws.write_string_with_format(r, 6, e.status_label(), fmt)?;
+        r += 1;
     }
     for (c, w) in [10.0, 36.0, 8.0, 12.0, 12.0, 10.0, 12.0].iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
