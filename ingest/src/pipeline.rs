@@ -12,7 +12,7 @@ use crate::read::isolate::{Worker, WorkerConfig};
 use crate::read::{Limits, WorkbookOutcome, grid, returns_in};
 use crate::store::{Rejection, Store, Submission, sha256_hex};
 use crate::validate::{Context, validate};
-use crate::{Result, io_err};
+use crate::{Error, Result, io_err};
 
 /// What happened to one return.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ReturnStatus))]
@@ -198,30 +198,39 @@ pub fn ingest_files(
     opts: &Options,
     progress: &mut dyn FnMut(usize, &Path),
 ) -> Result<ImportSummary> {
-    let mut pending = Vec::new();
-    let mut reports = Vec::new();
-    let mut worker = opts.isolation.clone().map(Worker::new);
-    for (i, path) in files.iter().enumerate() {
-        let display = path.to_string_lossy().into_owned();
-        match crate::read::grid::read_bytes(path, &opts.limits).map_err(io_err(path))? {
-            Err(issue) => reports.push(rejected_file(&display, issue)),
-            Ok(bytes) => {
-                let sha = sha256_hex(&bytes);
-                match read_with(worker.as_mut(), catalog, &display, &bytes, &opts.limits) {
-                    WorkbookOutcome::FileRejected(issue) => reports.push(rejected_file(&display, issue)),
-                    WorkbookOutcome::Returns(rs) => {
-                        for (draft, issues) in rs {
-                            pending.push(Pending {
-                                draft,
-                                issues,
-                                file_sha256: Some(sha.clone()),
-                            });
-                        }
+    // Reading is the costly part and every file is independent: one reader (and worker process) per
+    // core, results put back in file order so that versions and summaries do not depend on timing.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(files.len().max(1));
+    let mut slots: Vec<Option<Result<FileRead>>> = (0..files.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for t in 0..threads {
+            let tx = tx.clone();
+            scope.spawn(move || {
+                let mut worker = opts.isolation.clone().map(Worker::new);
+                for (i, path) in files.iter().enumerate().skip(t).step_by(threads) {
+                    if tx.send((i, read_file(worker.as_mut(), catalog, path, opts))).is_err() {
+                        break;
                     }
                 }
-            }
+            });
         }
-        progress(i + 1, path);
+        drop(tx);
+        for (done, (i, result)) in rx.into_iter().enumerate() {
+            slots[i] = Some(result);
+            progress(done + 1, &files[i]);
+        }
+    });
+    let mut pending = Vec::new();
+    let mut reports = Vec::new();
+    for slot in slots {
+        match slot.ok_or_else(|| Error::StoreData("a file was not read".into()))?? {
+            FileRead::Rejected(report) => reports.push(report),
+            FileRead::Returns(mut p) => pending.append(&mut p),
+        }
     }
     for r in &reports {
         if !opts.dry_run {
@@ -235,6 +244,33 @@ pub fn ingest_files(
     let mut summary = finish(catalog, store, pending, opts)?;
     reports.append(&mut summary.returns);
     Ok(ImportSummary { returns: reports })
+}
+
+/// What reading one file gave.
+enum FileRead {
+    Rejected(ReturnReport),
+    Returns(Vec<Pending>),
+}
+
+fn read_file(worker: Option<&mut Worker>, catalog: &Catalog, path: &Path, opts: &Options) -> Result<FileRead> {
+    let display = path.to_string_lossy().into_owned();
+    let bytes = match crate::read::grid::read_bytes(path, &opts.limits).map_err(io_err(path))? {
+        Err(issue) => return Ok(FileRead::Rejected(rejected_file(&display, issue))),
+        Ok(bytes) => bytes,
+    };
+    let sha = sha256_hex(&bytes);
+    Ok(match read_with(worker, catalog, &display, &bytes, &opts.limits) {
+        WorkbookOutcome::FileRejected(issue) => FileRead::Rejected(rejected_file(&display, issue)),
+        WorkbookOutcome::Returns(rs) => FileRead::Returns(
+            rs.into_iter()
+                .map(|(draft, issues)| Pending {
+                    draft,
+                    issues,
+                    file_sha256: Some(sha.clone()),
+                })
+                .collect(),
+        ),
+    })
 }
 
 /// Validates and stores drafts that came from somewhere else than files (the JSON API).
