@@ -267,6 +267,6 @@ async fn indicators(
             "Đơn vị \"{unit}\" không có trong danh sách"
         )));
     }
-    let values = state.indicators(&spec, &unit).await?;
-    Ok(Json(values.as_ref().clone()).into_response())
+    let json = state.indicators_json(&spec, &unit).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
 }

@@ -88,6 +88,8 @@ struct Cache {
     generation: i64,
     engine: Option<Arc<Engine>>,
     results: HashMap<(String, String), Arc<Vec<pbgdpl_engine::IndicatorValue>>>,
+    /// The same results serialised for the API: a province's answer is half a megabyte of JSON.
+    json: HashMap<(String, String), axum::body::Bytes>,
 }
 
 impl AppState {
@@ -117,6 +119,28 @@ impl AppState {
         out
     }
 
+    /// The indicators as JSON bytes, serialised once per store generation.
+    pub(crate) async fn indicators_json(&self, spec: &PeriodSpec, unit: &str) -> Result<axum::body::Bytes, AppError> {
+        let generation = self.store()?.generation()?;
+        let key = (spec.to_string(), unit.to_owned());
+        if let Ok(cache) = self.cache.lock()
+            && cache.generation == generation
+            && let Some(hit) = cache.json.get(&key)
+        {
+            return Ok(hit.clone());
+        }
+        let values = self.indicators(spec, unit).await?;
+        let bytes = axum::body::Bytes::from(
+            serde_json::to_vec(values.as_ref()).map_err(|e| AppError::Internal(e.to_string()))?,
+        );
+        if let Ok(mut cache) = self.cache.lock()
+            && cache.generation == generation
+        {
+            cache.json.insert(key, bytes.clone());
+        }
+        Ok(bytes)
+    }
+
     /// Indicators for a unit and its children, computed once per store generation.
     pub(crate) async fn indicators(
         &self,
@@ -134,7 +158,7 @@ impl AppState {
                 *cache = Cache {
                     generation,
                     engine: Some(Arc::new(self.engine()?)),
-                    results: HashMap::new(),
+                    ..Cache::default()
                 };
             }
             if let Some(hit) = cache.results.get(&key) {
