@@ -325,6 +325,43 @@ pub(crate) async fn indicator(
             st = v.status.map(|s| s.label()).unwrap_or(""),
         );
     }
+    // Urban against rural: the indicators whose numerators are the area columns of the same row, shown
+    // side by side on either's page (CDS-1 and CDS-2).
+    let area_pair: Vec<&IndicatorValue> = {
+        let cat = &state.catalog;
+        let same_row =
+            |a: &pbgdpl_ingest::catalog::Indicator| a.numerator.first().map(|t| (t.form.clone(), t.row.clone()));
+        let mine = same_row(&ind);
+        let is_area = |i: &pbgdpl_ingest::catalog::Indicator| {
+            i.numerator.first().is_some_and(|t| {
+                cat.form(&t.form)
+                    .and_then(|f| f.column(t.column))
+                    .is_some_and(|c| c.area.is_some())
+            })
+        };
+        if is_area(&ind) {
+            values
+                .iter()
+                .filter(|v| v.unit == unit)
+                .filter(|v| {
+                    cat.indicator(&v.indicator)
+                        .is_some_and(|i| is_area(i) && same_row(i) == mine)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        }
+    };
+    let areas = if area_pair.len() > 1 {
+        let cells = area_pair
+            .iter()
+            .map(|v| format!("<td><a href=\"/chi-tieu/{c}?period={p}&amp;unit={u}\">{c}</a></td><td class=\"num\">{val}</td><td>{st}</td>", c = esc(&v.indicator), p = esc(&spec.to_string()), u = esc(&unit), val = value_text(v), st = v.status.map(|s| s.label()).unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("</tr><tr>");
+        format!("<table class=\"areas\"><caption>Thành thị và nông thôn</caption><tr>{cells}</tr></table>")
+    } else {
+        String::new()
+    };
     let headline = this
         .as_ref()
         .map(|v| {
@@ -352,7 +389,7 @@ pub(crate) async fn indicator(
         .collect::<Vec<_>>()
         .join(" · ");
     let body = format!(
-        "<p class=\"sub\">{name}</p><p class=\"pickind\">{options}</p>{headline}<figure>{trend_svg}</figure><figure>{rank_svg}</figure>\
+        "<p class=\"sub\">{name}</p><p class=\"pickind\">{options}</p>{headline}{areas}<figure>{trend_svg}</figure><figure>{rank_svg}</figure>\
          <table><thead><tr><th>#</th><th>Đơn vị</th><th>Giá trị</th><th>Tử số</th><th>Mẫu số</th><th>Đánh giá</th></tr></thead><tbody>{rows}</tbody></table>",
         name = esc(&ind.name),
     );

@@ -123,6 +123,8 @@ fn every_page_renders_in_chromium_with_the_engines_figures() {
             vec![
                 format!("{} %", figure("CDS-2", "99")),
                 format!("{} %", figure("CDS-2", "99002")),
+                // Urban beside rural.
+                format!("{} %", figure("CDS-1", "99")),
             ],
         ),
         (
