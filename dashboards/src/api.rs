@@ -196,15 +196,7 @@ async fn upload(
         opts.unit = unit;
     }
     opts.period = period;
-    let st = state.clone();
-    let summary = tokio::task::spawn_blocking(move || -> Result<ImportSummary, AppError> {
-        let mut store = st.store()?;
-        // Uploaded files are hostile: they are parsed by a bounded worker, never in the server.
-        st.with_worker(|w| pipeline::ingest_upload(&st.catalog, &mut store, &name, &bytes, &opts, w))
-            .map_err(AppError::from)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))??;
+    let summary = state.ingest_upload(name, bytes, opts).await?;
     Ok(summary_response(summary))
 }
 

@@ -119,6 +119,24 @@ impl AppState {
         out
     }
 
+    /// Stores an uploaded workbook's returns, off the async workers. Uploaded files are hostile: they
+    /// are parsed by a bounded worker process, never in the server.
+    pub(crate) async fn ingest_upload(
+        &self,
+        name: String,
+        bytes: Vec<u8>,
+        opts: pbgdpl_ingest::pipeline::Options,
+    ) -> Result<pbgdpl_ingest::pipeline::ImportSummary, AppError> {
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = st.store()?;
+            st.with_worker(|w| pbgdpl_ingest::pipeline::ingest_upload(&st.catalog, &mut store, &name, &bytes, &opts, w))
+                .map_err(AppError::from)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+    }
+
     /// The indicators as JSON bytes, serialised once per store generation.
     pub(crate) async fn indicators_json(&self, spec: &PeriodSpec, unit: &str) -> Result<axum::body::Bytes, AppError> {
         let generation = self.store()?.generation()?;

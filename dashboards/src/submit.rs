@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use pbgdpl_engine::PeriodSpec;
-use pbgdpl_ingest::pipeline::{self, ImportSummary, Status};
+use pbgdpl_ingest::pipeline::{self, Status};
 use serde::Deserialize;
 
 use crate::pages::esc;
@@ -108,14 +108,7 @@ pub(crate) async fn upload(
         unit: who.user.unit.clone().filter(|_| who.user.role == "reporter"),
         ..pipeline::Options::default()
     };
-    let st = state.clone();
-    let summary = tokio::task::spawn_blocking(move || -> Result<ImportSummary, AppError> {
-        let mut store = st.store()?;
-        st.with_worker(|w| pipeline::ingest_upload(&st.catalog, &mut store, &name, &bytes, &opts, w))
-            .map_err(AppError::from)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))??;
+    let summary = state.ingest_upload(name, bytes, opts).await?;
     let mut rows = String::new();
     for r in &summary.returns {
         let (class, status) = match r.status {

@@ -1,53 +1,12 @@
 //! The HTTP API against a real server on loopback: the role matrix, dry runs, validation summaries,
 //! uploads parsed out of process, and the body limit.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{bin, run, samples};
-
-/// A `pbgdpl serve` on a free loopback port, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(store: &Path) -> Server {
-        let units = samples().join("units.csv");
-        let mut child = Command::new(bin())
-            .args([
-                "--store",
-                &store.display().to_string(),
-                "--units",
-                &units.display().to_string(),
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
-        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
-        Server { child, base }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::support::{Server, bin, run, samples};
 
 fn user(store: &Path, name: &str, role: &str, unit: Option<&str>) -> String {
     let units = samples().join("units.csv").display().to_string();

@@ -1,44 +1,10 @@
 //! Pages in a real headless browser (Debian's chromium): every page renders, shows the engine's
 //! figures, and leaves a screenshot in `target/screenshots/` to look at.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use crate::support::{bin, run, samples};
-
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(store: &Path) -> Server {
-    let units = samples().join("units.csv");
-    let mut child = Command::new(bin())
-        .args([
-            "--store",
-            &store.display().to_string(),
-            "--units",
-            &units.display().to_string(),
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
-    Server(child, base)
-}
+use crate::support::{Server, run, samples};
 
 /// Chromium as the issue prescribes: headless, no sandbox (root), no network chatter, fresh profile.
 fn chromium(profile: &Path, extra: &[&str], url: &str) -> std::process::Output {
@@ -105,7 +71,7 @@ fn every_page_renders_in_chromium_with_the_engines_figures() {
             .unwrap();
         pbgdpl_ingest::text::decimal_vi(v["value"].as_f64().unwrap(), 2)
     };
-    let server = serve(&store);
+    let server = Server::start(&store);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let pages = [
@@ -147,7 +113,7 @@ fn every_page_renders_in_chromium_with_the_engines_figures() {
         let login = String::from_utf8(out.stdout).unwrap().trim().to_owned();
         format!(
             "{}{login}?next={}",
-            server.1,
+            server.base,
             path.replace('?', "%3F").replace('&', "%26")
         )
     };

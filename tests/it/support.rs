@@ -97,3 +97,44 @@ pub(crate) fn run(args: &[&str], cwd: &Path) -> std::process::Output {
         .output()
         .expect("pbgdpl runs")
 }
+
+/// A `pbgdpl serve` of the sample province on a free loopback port, stopped when dropped.
+pub(crate) struct Server {
+    child: std::process::Child,
+    pub(crate) base: String,
+}
+
+impl Server {
+    pub(crate) fn start(store: &Path) -> Server {
+        use std::io::BufRead;
+        let units = samples().join("units.csv");
+        let mut child = std::process::Command::new(bin())
+            .args([
+                "--store",
+                &store.display().to_string(),
+                "--units",
+                &units.display().to_string(),
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
