@@ -158,7 +158,7 @@ pub(crate) enum TableFormat {
 }
 
 /// The hidden argument that turns the binary into a workbook-reading worker.
-pub(crate) const WORKER_ARG: &str = "__read-worker";
+pub(crate) use pbgdpl_ingest::read::isolate::WORKER_ARG;
 
 /// How the library starts a worker: this binary, with a time limit per file.
 pub(crate) fn worker_config() -> Option<pbgdpl_ingest::read::isolate::WorkerConfig> {

@@ -234,7 +234,7 @@ impl AppState {
             .periods_with_data()?
             .last()
             .map(|p| p.code())
-            .unwrap_or_else(|| format!("{}S1", chrono_year())))
+            .unwrap_or_else(|| format!("{}S1", chrono::Datelike::year(&chrono::Local::now()))))
     }
 }
 
@@ -299,15 +299,6 @@ impl AppState {
         }
         Ok((spec, unit))
     }
-}
-
-fn chrono_year() -> i32 {
-    // Days since the epoch is enough to know the year without a date dependency here.
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    1970 + (secs / 31_556_952) as i32
 }
 
 /// Largest request body: a 20 MiB workbook plus the multipart envelope.

@@ -16,6 +16,9 @@ use std::time::Duration;
 use super::grid::{Grid, Limits, read_sheets};
 use crate::model::{Issue, Rule};
 
+/// The argument that turns the `pbgdpl` binary into a worker.
+pub const WORKER_ARG: &str = "__read-worker";
+
 /// How to start a worker.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
