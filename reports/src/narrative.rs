@@ -5,12 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use docx_rs::{AlignmentType, Docx, PageMargin, Paragraph, Run, RunFonts, Table, TableCell, TableRow, WidthType};
+use docx_rs::{
+    AlignmentType, Docx, PageMargin, Paragraph, Pic, Run, RunFonts, Table, TableCell, TableLayoutType, TableRow,
+    WidthType,
+};
 use pbgdpl_engine::IndicatorValue;
 use pbgdpl_ingest::catalog::{PeriodKind, TaskDue};
 use pbgdpl_ingest::model::Value;
 use pbgdpl_ingest::text::{decimal_vi, group_vi};
 
+use crate::charts::{Bar, REPORT_CHART_WIDTH};
 use crate::workbook::ReportInput;
 use crate::{Error, Result};
 
@@ -27,8 +31,15 @@ pub enum Block {
     Title(Vec<String>),
     Heading(String),
     Para(String),
+    /// A centred italic line under a chart.
+    Caption(String),
     /// A table with a header row.
     Table(Vec<Vec<String>>),
+    /// A chart of the indicators against their targets, drawn as a PNG in the .docx.
+    Chart {
+        title: String,
+        bars: Vec<Bar>,
+    },
     /// Nơi nhận on the left, the signature block on the right.
     Footer {
         recipients: Vec<String>,
@@ -122,6 +133,43 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         rows.push(row);
     }
     out.push(Block::Table(rows));
+    let bars: Vec<Bar> = mine
+        .iter()
+        .filter(|v| v.measure == "%" && !v.indicator.starts_with("BC"))
+        .map(|v| Bar {
+            label: v.indicator.clone(),
+            value: v.value,
+            target: v.target,
+            previous: previous
+                .filter(|_| annual)
+                .and_then(|prev| prev.iter().find(|p| p.indicator == v.indicator && p.unit == v.unit))
+                .and_then(|p| p.value),
+        })
+        .collect();
+    if !bars.is_empty() {
+        let with_previous = bars.iter().any(|b| b.previous.is_some());
+        let without_target = bars.iter().any(|b| b.target.is_none());
+        out.push(Block::Chart {
+            title: format!(
+                "Kết quả các chỉ tiêu so với mục tiêu, {}",
+                input.period.label().to_lowercase()
+            ),
+            bars,
+        });
+        out.push(Block::Caption(format!(
+            "Hình 1. Cột xanh lá: đạt mục tiêu; cột đỏ: chưa đạt; vạch đen: mục tiêu{}{}.",
+            if without_target {
+                "; cột xanh dương: chỉ tiêu chưa có mục tiêu"
+            } else {
+                ""
+            },
+            if with_previous {
+                "; cột xám: năm trước"
+            } else {
+                ""
+            }
+        )));
+    }
     for v in mine.iter().filter(|v| v.target.is_some()) {
         let sentence = match (v.value, v.status, v.gap) {
             (Some(x), Some(pbgdpl_engine::Status::Dat), _) => format!(
@@ -279,6 +327,23 @@ pub fn to_text(blocks: &[Block]) -> String {
             Block::Title(lines) => lines.iter().for_each(|l| out.push_str(&format!("    {l}\n"))),
             Block::Heading(h) => out.push_str(&format!("\n{h}\n")),
             Block::Para(p) => out.push_str(&format!("{p}\n")),
+            Block::Caption(c) => out.push_str(&format!("    {c}\n")),
+            Block::Chart { title, bars } => {
+                out.push_str(&format!("[Biểu đồ: {title}]\n"));
+                for b in bars {
+                    out.push_str(&format!(
+                        "  {}: {} (mục tiêu {}{})\n",
+                        b.label,
+                        pct(b.value),
+                        b.target
+                            .map(|t| format!("{}%", decimal_vi(t, 0)))
+                            .unwrap_or_else(|| "—".into()),
+                        b.previous
+                            .map(|p| format!("; năm trước {}", pct(Some(p))))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
             Block::Table(rows) => rows
                 .iter()
                 .for_each(|r| out.push_str(&format!("| {} |\n", r.join(" | ")))),
@@ -336,11 +401,52 @@ fn two_columns(left: Vec<Paragraph>, right: Vec<Paragraph>) -> Table {
         .clear_all_border()
 }
 
-fn rows_len(b: &Block) -> usize {
-    match b {
-        Block::Table(rows) => rows.first().map_or(0, Vec::len),
-        _ => 0,
+/// Column widths of a data table in twips: a narrow code column, a wide label column, the figures
+/// sharing the rest.
+fn grid(columns: usize) -> Vec<usize> {
+    let code = 1000;
+    if columns <= 2 {
+        return vec![code, TEXT_WIDTH - code][..columns].to_vec();
     }
+    let label = TEXT_WIDTH * 45 / 100;
+    let rest = (TEXT_WIDTH - code - label) / (columns - 2);
+    let mut grid = vec![code, label];
+    grid.extend(std::iter::repeat_n(rest, columns - 2));
+    grid
+}
+
+/// A data table with a bold header row; rows do not break across pages. Every cell carries its width and the
+/// layout is fixed, so Word lays it out as LibreOffice does instead of fitting it to the text.
+fn table(rows: &[Vec<String>]) -> Table {
+    let widths = grid(rows.first().map_or(0, Vec::len));
+    let rows = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let cells = r
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(j, (c, w))| {
+                    let text = run(c, 12);
+                    let mut p = Paragraph::new().add_run(if i == 0 { text.bold() } else { text });
+                    // Figures right-aligned so that their digits line up; dates, ratios and words centred.
+                    let figure = !c.is_empty() && c.chars().all(|ch| ch.is_ascii_digit() || ".,%".contains(ch));
+                    if i == 0 || (j >= 2 && !figure) {
+                        p = p.align(AlignmentType::Center);
+                    } else if j >= 2 {
+                        p = p.align(AlignmentType::Right);
+                    }
+                    TableCell::new().width(*w, WidthType::Dxa).add_paragraph(p)
+                })
+                .collect();
+            TableRow::new(cells).cant_split()
+        })
+        .collect();
+    Table::new(rows)
+        .set_grid(widths)
+        .width(TEXT_WIDTH, WidthType::Dxa)
+        .layout(TableLayoutType::Fixed)
 }
 
 /// The document as .docx: A4, the margins of Nghị định 30, Times New Roman 13–14.
@@ -373,42 +479,25 @@ pub fn to_docx(blocks: &[Block]) -> Result<Vec<u8>> {
                 .add_paragraph(Paragraph::new())
                 .add_paragraph(Paragraph::new().add_run(run(h, 14).bold())),
             Block::Para(p) => doc.add_paragraph(Paragraph::new().add_run(run(p, 14)).align(AlignmentType::Both)),
-            Block::Table(rows) => {
-                let rows = rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        TableRow::new(
-                            r.iter()
-                                .map(|c| {
-                                    let text = run(c, 12);
-                                    TableCell::new().add_paragraph(Paragraph::new().add_run(if i == 0 {
-                                        text.bold()
-                                    } else {
-                                        text
-                                    }))
-                                })
-                                .collect(),
-                        )
-                    })
-                    .collect();
-                // A narrow code column, a wide label column, the figures sharing the rest.
-                let n = rows_len(b);
-                let code = 1000;
-                let label = if n > 2 {
-                    TEXT_WIDTH * 45 / 100
-                } else {
-                    TEXT_WIDTH - code
-                };
-                let rest = if n > 2 {
-                    (TEXT_WIDTH - code - label) / (n - 2)
-                } else {
-                    0
-                };
-                let mut grid = vec![code, label];
-                grid.extend(std::iter::repeat_n(rest, n.saturating_sub(2)));
-                doc.add_table(Table::new(rows).set_grid(grid).width(TEXT_WIDTH, WidthType::Dxa))
+            Block::Caption(c) => doc.add_paragraph(
+                Paragraph::new()
+                    .add_run(run(c, 12).italic())
+                    .align(AlignmentType::Center),
+            ),
+            Block::Chart { title, bars } => {
+                let png = crate::charts::indicators_png(title, bars)?;
+                // Drawn at twice the screen density: placed at half its pixel size (9525 EMU per pixel).
+                let emu =
+                    |px: u32| (u64::from(px) * 9525 * u64::from(REPORT_CHART_WIDTH) / u64::from(png.width)) as u32;
+                let (w, h) = (emu(png.width), emu(png.height));
+                let pic = Pic::new_with_dimensions(png.bytes, png.width, png.height).size(w, h);
+                doc.add_paragraph(
+                    Paragraph::new()
+                        .add_run(Run::new().add_image(pic))
+                        .align(AlignmentType::Center),
+                )
             }
+            Block::Table(rows) => doc.add_table(table(rows)),
             Block::Footer { recipients, signer } => {
                 let left = recipients
                     .iter()

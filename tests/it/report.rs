@@ -44,7 +44,26 @@ fn the_narrative_report_of_the_samples() {
     // LibreOffice opens the .docx and converts it to PDF.
     let dir = tempfile::tempdir().unwrap();
     let docx = dir.path().join("bao-cao.docx");
-    std::fs::write(&docx, pbgdpl_reports::narrative::to_docx(&blocks).unwrap()).unwrap();
+    let bytes = pbgdpl_reports::narrative::to_docx(&blocks).unwrap();
+    // The chart of the indicators is in the document as a PNG, referenced from its body.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+    let media: Vec<String> = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .filter(|n| n.starts_with("word/media/") && n.ends_with(".png"))
+        .map(|n| n.into_owned())
+        .collect();
+    assert_eq!(media.len(), 1, "one chart: {media:?}");
+    let mut png = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name(&media[0]).unwrap(), &mut png).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "a real PNG"
+    );
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut body).unwrap();
+    assert!(body.contains("<pic:pic"), "the body places the picture");
+    std::fs::write(&docx, &bytes).unwrap();
     let out = Command::new("soffice")
         .arg(format!(
             "-env:UserInstallation=file://{}",
