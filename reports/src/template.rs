@@ -105,18 +105,15 @@ fn write_form_sheet(
     } else {
         "Chỉ tiêu"
     };
-    for (c, text) in ["Mã số", first_label, "Đơn vị tính"].iter().enumerate() {
-        ws.write_string_with_format(h, c as u16, *text, &st.head)?;
-    }
-    for (i, col) in form.columns.iter().enumerate() {
-        ws.write_string_with_format(h, 3 + i as u16, &col.label, &st.head)?;
-    }
-    for (c, text) in ["(A)", "(B)", "(C)"].iter().enumerate() {
-        ws.write_string_with_format(h + 1, c as u16, *text, &st.number_row)?;
-    }
-    for (i, col) in form.columns.iter().enumerate() {
-        ws.write_string_with_format(h + 1, 3 + i as u16, format!("({})", col.number), &st.number_row)?;
-    }
+    let first_data = form_header(
+        ws,
+        &st.head,
+        &st.number_row,
+        h,
+        form,
+        first_label,
+        ["(A)", "(B)", "(C)"],
+    )?;
     ws.set_column_width(0, 8)?;
     ws.set_column_width(1, 60)?;
     ws.set_column_width(2, 11)?;
@@ -129,7 +126,6 @@ fn write_form_sheet(
         };
         ws.set_column_width(3 + i as u16, width)?;
     }
-    let first_data = h + 2;
     for (i, row) in form.rows.iter().enumerate() {
         let r = first_data + i as u32;
         // Row codes are text so that `01` keeps its zero.
@@ -200,11 +196,74 @@ fn write_form_sheet(
         ws.set_portrait();
     }
     ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(h, h + 1)?;
+    ws.set_repeat_rows(h, first_data - 1)?;
     ws.set_freeze_panes(first_data, 3)?;
     // Only the input cells are unlocked: labels, codes and the title block cannot be edited by mistake.
     ws.protect();
     Ok(())
+}
+
+/// Writes a form's table header from row `h`: Mã số, the label and Đơn vị tính, then the value
+/// columns, with the column-number row `(A) (B) (C) (1) (2)…` under them (readers find columns by
+/// it). Columns that share a catalog `group` get it merged above their labels, and the other headers
+/// are merged down both rows, as on the printed forms. Returns the first data row.
+pub(crate) fn form_header(
+    ws: &mut Worksheet,
+    head: &Format,
+    numbers: &Format,
+    h: u32,
+    form: &Form,
+    first_label: &str,
+    letters: [&str; 3],
+) -> Result<u32> {
+    let two_rows = form.columns.iter().any(|c| c.group.is_some());
+    let label_row = if two_rows { h + 1 } else { h };
+    let cell = |ws: &mut Worksheet, c: u16, text: &str| -> Result<()> {
+        if two_rows {
+            ws.merge_range(h, c, label_row, c, text, head)?;
+        } else {
+            ws.write_string_with_format(h, c, text, head)?;
+        }
+        Ok(())
+    };
+    for (c, text) in ["Mã số", first_label, "Đơn vị tính"].iter().enumerate() {
+        cell(ws, c as u16, text)?;
+    }
+    let mut i = 0;
+    while i < form.columns.len() {
+        let col = &form.columns[i];
+        let c = 3 + i as u16;
+        match &col.group {
+            Some(g) => {
+                let span = form.columns[i..]
+                    .iter()
+                    .take_while(|o| o.group.as_ref() == Some(g))
+                    .count();
+                let last = c + span as u16 - 1;
+                if span > 1 {
+                    ws.merge_range(h, c, h, last, g, head)?;
+                } else {
+                    ws.write_string_with_format(h, c, g, head)?;
+                }
+                for (k, member) in form.columns[i..i + span].iter().enumerate() {
+                    ws.write_string_with_format(label_row, c + k as u16, &member.label, head)?;
+                }
+                i += span;
+            }
+            None => {
+                cell(ws, c, &col.label)?;
+                i += 1;
+            }
+        }
+    }
+    let number_row = label_row + 1;
+    for (c, text) in letters.iter().enumerate() {
+        ws.write_string_with_format(number_row, c as u16, *text, numbers)?;
+    }
+    for (i, col) in form.columns.iter().enumerate() {
+        ws.write_string_with_format(number_row, 3 + i as u16, format!("({})", col.number), numbers)?;
+    }
+    Ok(number_row + 1)
 }
 
 /// Every unit's blank returns for a period, zipped: one workbook per unit holding the forms it owes,

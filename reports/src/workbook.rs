@@ -203,14 +203,7 @@ fn write_form_totals(
         last,
     )?;
     let h = 6;
-    for (c, t) in ["Mã số", "Chỉ tiêu", "Đơn vị tính"].iter().enumerate() {
-        ws.write_string_with_format(h, c as u16, *t, &st.head)?;
-        ws.write_string_with_format(h + 1, c as u16, ["(A)", "(B)", "(C)"][c], &st.head)?;
-    }
-    for (i, col) in form.columns.iter().enumerate() {
-        ws.write_string_with_format(h, 3 + i as u16, &col.label, &st.head)?;
-        ws.write_string_with_format(h + 1, 3 + i as u16, format!("({})", col.number), &st.head)?;
-    }
+    let first_data = crate::template::form_header(ws, &st.head, &st.head, h, form, "Chỉ tiêu", ["(A)", "(B)", "(C)"])?;
     let mut sums: BTreeMap<(&str, u32), i64> = BTreeMap::new();
     for v in values.iter().filter(|v| v.form == form.id) {
         if let Value::Int(n) = v.value {
@@ -218,7 +211,7 @@ fn write_form_totals(
         }
     }
     for (i, row) in form.rows.iter().enumerate() {
-        let r = h + 2 + i as u32;
+        let r = first_data + i as u32;
         ws.write_string_with_format(r, 0, &row.code, &st.cell)?;
         ws.write_string_with_format(r, 1, &row.label, &st.cell)?;
         ws.write_string_with_format(r, 2, &row.unit, &st.cell)?;
@@ -238,8 +231,8 @@ fn write_form_totals(
     for j in 0..form.columns.len() as u16 {
         ws.set_column_width(3 + j, 16)?;
     }
-    ws.set_freeze_panes(h + 2, 3)?;
-    ws.set_repeat_rows(h, h + 1)?;
+    ws.set_freeze_panes(first_data, 3)?;
+    ws.set_repeat_rows(h, first_data - 1)?;
     Ok(())
 }
 

@@ -140,4 +140,37 @@ fn the_report_workbook_adds_up_the_sample_returns_exactly() {
         sums.len(),
         "every province total of the sample forms is in the workbook"
     );
+    // The province-level sheets as text: layout (merged title and headers), labels and figures.
+    let bytes = std::fs::read(dir.path().join("out/bao-cao-pbgdpl-99-2026S1.xlsx")).unwrap();
+    let names = wb.sheet_names();
+    let province: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .take_while(|n| n.starts_with("Biểu"))
+        .collect();
+    assert_eq!(province, ["Biểu 01", "Biểu 02", "Biểu 03"]);
+    let mut sheets = province.clone();
+    sheets.extend(["Chỉ tiêu", "Tình hình nộp báo cáo"]);
+    insta::assert_snapshot!("report_workbook_2026S1", crate::support::xlsx_dump(&bytes, &sheets));
+}
+
+#[test]
+fn a_blank_template_has_the_two_level_header_of_the_form() {
+    let cat = sample_catalog();
+    let unit = cat
+        .units
+        .list
+        .iter()
+        .find(|u| u.kind == pbgdpl_ingest::catalog::UnitKind::Commune)
+        .unwrap();
+    let period = Period::parse("2026S1").unwrap();
+    let forms: Vec<_> = cat.forms_due(unit, &period).into_iter().map(|f| (f, None)).collect();
+    let bytes = pbgdpl_reports::template::return_workbook(&cat, unit, &period, &forms).unwrap();
+    let dump = crate::support::xlsx_dump(&bytes, &["Biểu 01"]);
+    // `Chia ra` spans Thành thị and Nông thôn; Mã số and Tổng số run down both header rows.
+    assert!(
+        dump.contains("merged: ") && dump.contains("E8:F8") && dump.contains("A8:A9") && dump.contains("D8:D9"),
+        "{dump}"
+    );
+    insta::assert_snapshot!("template_F01", dump);
 }

@@ -138,3 +138,35 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A workbook's sheets as text for snapshots: each sheet's name, its merged ranges, then every
+/// non-empty cell as `A1 = value` (numbers as read back, so formats are not in it — the values are).
+pub(crate) fn xlsx_dump(bytes: &[u8], sheets: &[&str]) -> String {
+    use calamine::Reader;
+    fn a1(row: u32, col: u32) -> String {
+        let mut name = String::new();
+        let mut c = col + 1;
+        while c > 0 {
+            name.insert(0, (b'A' + ((c - 1) % 26) as u8) as char);
+            c = (c - 1) / 26;
+        }
+        format!("{name}{}", row + 1)
+    }
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = String::new();
+    for sheet in sheets {
+        out.push_str(&format!("## {sheet}\n"));
+        let merged = wb.worksheet_merge_cells(sheet).unwrap().unwrap();
+        let ranges: Vec<String> = merged
+            .iter()
+            .map(|d| format!("{}:{}", a1(d.start.0, d.start.1), a1(d.end.0, d.end.1)))
+            .collect();
+        out.push_str(&format!("merged: {}\n", ranges.join(" ")));
+        let range = wb.worksheet_range(sheet).unwrap();
+        for (r, c, v) in range.used_cells() {
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            out.push_str(&format!("{} = {v}\n", a1(r0 + r as u32, c0 + c as u32)));
+        }
+    }
+    out
+}

@@ -28,6 +28,10 @@ pub struct ColumnDef {
     /// For the urban/rural split columns of form 01.
     #[serde(default)]
     pub area: Option<String>,
+    /// The upper header over adjacent columns that share it (`Chia ra` over Thành thị and Nông
+    /// thôn): written sheets merge it across them, and the other headers down both rows.
+    #[serde(default)]
+    pub group: Option<String>,
     #[serde(default)]
     pub choices: Vec<String>,
     /// The status choice that means "done" (F03).
@@ -141,6 +145,22 @@ impl Form {
                     file,
                     line_of(&c.label),
                     format!("status column ({}) has no choices", c.number),
+                );
+            }
+        }
+        // A group header is merged over its columns, so they must stand side by side.
+        let mut closed = std::collections::BTreeSet::new();
+        for (i, c) in form.columns.iter().enumerate() {
+            let Some(g) = &c.group else { continue };
+            let continues = i > 0 && form.columns[i - 1].group.as_ref() == Some(g);
+            if !continues && !closed.insert(g.clone()) {
+                issues.push(
+                    file,
+                    line_of(&format!("number = {}", c.number)),
+                    format!(
+                        "the columns of group `{g}` must be adjacent; column ({}) is apart",
+                        c.number
+                    ),
                 );
             }
         }

@@ -421,6 +421,27 @@ mod tests {
     }
 
     #[test]
+    fn a_header_group_must_be_adjacent() {
+        let mut src = bundled();
+        let f01 = src.files.get_mut("forms/F01.toml").unwrap();
+        // Move the group from column (2) to column (1): (1) and (3) share it with (2) between them.
+        *f01 = f01
+            .replacen("area = \"urban\"\ngroup = \"Chia ra\"", "area = \"urban\"", 1)
+            .replacen("label = \"Tổng số\"", "label = \"Tổng số\"\ngroup = \"Chia ra\"", 1);
+        let issues = issues_of(&src);
+        let i = issues
+            .iter()
+            .find(|i| i.message.contains("group `Chia ra`"))
+            .unwrap_or_else(|| panic!("{issues:#?}"));
+        assert!(i.message.contains("column (3)"), "{i}");
+        let line = src.files["forms/F01.toml"]
+            .lines()
+            .position(|l| l == "number = 3")
+            .map(|n| n + 1);
+        assert_eq!(i.line, line);
+    }
+
+    #[test]
     fn a_syntax_error_names_the_line() {
         let mut src = bundled();
         src.files.insert(
