@@ -156,7 +156,7 @@ pub(crate) fn xlsx_dump(bytes: &[u8], sheets: &[&str]) -> String {
     let mut out = String::new();
     for sheet in sheets {
         out.push_str(&format!("## {sheet}\n"));
-        let merged = wb.worksheet_merge_cells(sheet).unwrap().unwrap();
+        let merged = wb.merge_cells_by_sheet_name(sheet).unwrap();
         let ranges: Vec<String> = merged
             .iter()
             .map(|d| format!("{}:{}", a1(d.start.0, d.start.1), a1(d.end.0, d.end.1)))
