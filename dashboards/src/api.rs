@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use pbgdpl_ingest::completeness;
 use pbgdpl_ingest::pipeline::{self, ImportSummary, JsonReturn, Options};
 use pbgdpl_ingest::store::User;
 use serde::Deserialize;
@@ -222,8 +223,10 @@ async fn list_returns(
             continue;
         }
         let deadline = pbgdpl_ingest::catalog::Period::parse(&r.period).and_then(|p| cat.deadline(&r.unit, &p));
+        // Per version: a correction sent after the deadline is late even if the first version was not.
         let late = deadline
-            .map(|d| pbgdpl_ingest::arrow_tables::local_date(&r.received_at) > d.format("%Y-%m-%d").to_string());
+            .zip(completeness::received_on(&r.received_at))
+            .map(|(d, on)| completeness::is_late(on, d));
         out.push(serde_json::json!({
             "unit": r.unit, "form": r.form, "period": r.period, "version": r.version,
             "received_at": r.received_at, "submitted_by": r.submitted_by, "source": r.source,

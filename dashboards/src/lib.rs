@@ -165,26 +165,14 @@ impl AppState {
         spec: &PeriodSpec,
         unit: &str,
     ) -> Result<Arc<Vec<pbgdpl_engine::IndicatorValue>>, AppError> {
-        let generation = self.store()?.generation()?;
         let key = (spec.to_string(), unit.to_owned());
-        let engine = {
-            let mut cache = self
-                .cache
-                .lock()
-                .map_err(|_| AppError::Internal("cache poisoned".into()))?;
-            if cache.generation != generation || cache.engine.is_none() {
-                *cache = Cache {
-                    generation,
-                    engine: Some(Arc::new(self.engine()?)),
-                    ..Cache::default()
-                };
-            }
-            if let Some(hit) = cache.results.get(&key) {
-                return Ok(hit.clone());
-            }
-            cache.engine.clone()
-        };
-        let engine = engine.ok_or_else(|| AppError::Internal("no engine".into()))?;
+        let (generation, engine) = self.cached_engine()?;
+        if let Ok(cache) = self.cache.lock()
+            && cache.generation == generation
+            && let Some(hit) = cache.results.get(&key)
+        {
+            return Ok(hit.clone());
+        }
         let values = Arc::new(engine.indicators(spec, unit).await?);
         if let Ok(mut cache) = self.cache.lock()
             && cache.generation == generation
@@ -208,8 +196,30 @@ impl AppState {
         })
     }
 
-    /// An engine over the store as it is now.
-    pub(crate) fn engine(&self) -> Result<Engine, AppError> {
+    /// The engine over the store as it is now, with the store generation it was built at: built once
+    /// per generation and shared by the pages, the API and the report downloads.
+    pub(crate) fn cached_engine(&self) -> Result<(i64, Arc<Engine>), AppError> {
+        let generation = self.store()?.generation()?;
+        let mut cache = self
+            .cache
+            .lock()
+            .map_err(|_| AppError::Internal("cache poisoned".into()))?;
+        match &cache.engine {
+            Some(engine) if cache.generation == generation => Ok((generation, engine.clone())),
+            _ => {
+                let engine = Arc::new(self.engine()?);
+                *cache = Cache {
+                    generation,
+                    engine: Some(engine.clone()),
+                    ..Cache::default()
+                };
+                Ok((generation, engine))
+            }
+        }
+    }
+
+    /// A new engine over the store as it is now.
+    fn engine(&self) -> Result<Engine, AppError> {
         let store = self.store()?;
         let values = pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values()?)?;
         let returns = pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None)?)?;

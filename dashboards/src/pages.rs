@@ -598,7 +598,7 @@ pub(crate) async fn report(
             "Báo cáo lập theo từng kỳ (ví dụ 2026S1, 2026)".into(),
         ));
     };
-    let engine = state.engine()?;
+    let (_, engine) = state.cached_engine()?;
     let (values, returns) = {
         let store = state.store()?;
         (

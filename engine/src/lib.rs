@@ -44,16 +44,20 @@ pub struct Engine {
     catalog: Arc<Catalog>,
     values: RecordBatch,
     returns: RecordBatch,
+    /// The catalog as tables, built once (the unit tree's closure is the costly one).
+    catalog_tables: Vec<(&'static str, RecordBatch)>,
 }
 
 impl Engine {
     /// Builds a session over the latest values (`pbgdpl_ingest::arrow_tables::values_batch`) and the
     /// stored returns (`returns_batch`).
     pub fn new(catalog: Arc<Catalog>, values: RecordBatch, returns: RecordBatch) -> Result<Engine> {
+        let catalog_tables = tables::catalog_tables(&catalog)?;
         let engine = Engine {
             catalog,
             values,
             returns,
+            catalog_tables,
         };
         engine.session()?; // fail early on a schema mismatch
         Ok(engine)
@@ -64,7 +68,9 @@ impl Engine {
         let ctx = SessionContext::new();
         ctx.register_batch("vals", self.values.clone())?;
         ctx.register_batch("returns", self.returns.clone())?;
-        tables::register_catalog_tables(&ctx, &self.catalog)?;
+        for (name, batch) in &self.catalog_tables {
+            ctx.register_batch(*name, batch.clone())?;
+        }
         Ok(ctx)
     }
 

@@ -30,10 +30,12 @@ pub(crate) fn put(ctx: &SessionContext, name: &str, b: RecordBatch) -> Result<()
     Ok(())
 }
 
-pub(crate) fn register_catalog_tables(ctx: &SessionContext, catalog: &Catalog) -> Result<()> {
+/// The catalog's tables (units, the unit tree's closure, row kinds), built once per engine: a
+/// session registers them by reference, since Arrow arrays are shared, not copied.
+pub(crate) fn catalog_tables(catalog: &Catalog) -> Result<Vec<(&'static str, RecordBatch)>> {
     let units = &catalog.units.list;
-    put(
-        ctx,
+    let mut out = Vec::with_capacity(3);
+    out.push((
         "units",
         batch(
             &[
@@ -51,7 +53,7 @@ pub(crate) fn register_catalog_tables(ctx: &SessionContext, catalog: &Catalog) -
                 )),
             ],
         )?,
-    )?;
+    ));
     // The closure of the tree: every unit with each of its ancestors, itself included.
     let mut anc = Vec::new();
     let mut desc = Vec::new();
@@ -61,14 +63,13 @@ pub(crate) fn register_catalog_tables(ctx: &SessionContext, catalog: &Catalog) -
             desc.push(u.code.as_str());
         }
     }
-    put(
-        ctx,
+    out.push((
         "tree",
         batch(
             &[("ancestor", DataType::Utf8), ("descendant", DataType::Utf8)],
             vec![strings(anc.into_iter()), strings(desc.into_iter())],
         )?,
-    )?;
+    ));
     let mut forms = Vec::new();
     let mut rows = Vec::new();
     let mut flows = Vec::new();
@@ -79,8 +80,7 @@ pub(crate) fn register_catalog_tables(ctx: &SessionContext, catalog: &Catalog) -
             flows.push(Some(r.flow));
         }
     }
-    put(
-        ctx,
+    out.push((
         "rowkinds",
         batch(
             &[
@@ -94,6 +94,6 @@ pub(crate) fn register_catalog_tables(ctx: &SessionContext, catalog: &Catalog) -
                 Arc::new(BooleanArray::from_iter(flows)),
             ],
         )?,
-    )?;
-    Ok(())
+    ));
+    Ok(out)
 }

@@ -19,9 +19,19 @@ pub struct Expected<'a> {
     pub version: Option<i64>,
 }
 
+/// The local (UTC+7) date of a stored `received_at` timestamp.
+pub fn received_on(received_at: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&local_date(received_at), "%Y-%m-%d").ok()
+}
+
+/// Whether something received on `received` missed `deadline`: the deadline day itself is on time.
+pub fn is_late(received: NaiveDate, deadline: NaiveDate) -> bool {
+    received > deadline
+}
+
 impl Expected<'_> {
     pub fn late(&self) -> bool {
-        matches!((self.received, self.deadline), (Some(r), Some(d)) if r > d)
+        matches!((self.received, self.deadline), (Some(r), Some(d)) if is_late(r, d))
     }
 
     /// `Chưa gửi`, `Gửi muộn` or `Đúng hạn`.
@@ -48,11 +58,7 @@ pub fn expected_returns<'a>(
                 .iter()
                 .filter(|r| r.unit == unit.code && r.form == form.id && r.period == period.code())
                 .collect();
-            let received = versions
-                .iter()
-                .map(|r| local_date(&r.received_at))
-                .min()
-                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+            let received = versions.iter().filter_map(|r| received_on(&r.received_at)).min();
             out.push(Expected {
                 unit,
                 form,
@@ -63,4 +69,24 @@ pub fn expected_returns<'a>(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_day_is_on_time_in_vietnamese_time() {
+        let deadline = NaiveDate::from_ymd_opt(2026, 6, 20).unwrap();
+        // 23:30 on the deadline day in Hà Nội is 16:30 UTC: on time.
+        let on_time = received_on("2026-06-20T16:30:00Z").unwrap();
+        assert_eq!(on_time, deadline);
+        assert!(!is_late(on_time, deadline));
+        // 00:30 the next day in Hà Nội is still the 20th in UTC: late.
+        let next_day = received_on("2026-06-20T17:30:00Z").unwrap();
+        assert_eq!(next_day, deadline.succ_opt().unwrap());
+        assert!(is_late(next_day, deadline));
+        // A timestamp with its own offset means the same instant.
+        assert_eq!(received_on("2026-06-21T00:30:00+07:00"), Some(next_day));
+    }
 }

@@ -269,6 +269,10 @@ fn roles_submissions_and_uploads_over_http() {
         4,
         "99001 F01 v1 and v2, 99002 F01 and F02"
     );
+    // Sent today, long after the 2026S1 deadline: every version is late, against that deadline.
+    let deadline = all[0]["deadline"].as_str().unwrap().to_owned();
+    assert!(deadline.starts_with("2026-"), "{deadline}");
+    assert!(all.as_array().unwrap().iter().all(|r| r["late"] == true), "{all}");
     // The OpenAPI document comes from the code: every route and the shapes it sends.
     let (code, doc) = call(ureq::get(&url("/api/v1/openapi.json")), None, None);
     assert_eq!(code, 200);
