@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 secs="${1:-15}"
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/pbgdpl"
+bin=$(realpath "${CARGO_TARGET_DIR:-target}/release/pbgdpl")
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 (cd "$work" && "$bin" demo --no-serve >/dev/null)
 store="$work/pbgdpl-demo"
 token=$("$bin" --store "$store" user add bench --role viewer)

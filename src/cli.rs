@@ -117,6 +117,26 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Close a period for submissions once its report is sent, or open it again.
+    Period {
+        #[command(subcommand)]
+        command: PeriodCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PeriodCommand {
+    /// Refuse returns for the period from now on (rule `period_locked`).
+    Lock {
+        period: String,
+        /// Who locks it, for the record.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Accept returns for the period again.
+    Unlock { period: String },
+    /// The locked periods.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -384,7 +404,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("/dang-nhap/lien-ket/{}", store.create_login_link(name, 15)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Period { command } => period_command(&cli, command),
     }
+}
+
+fn period_command(cli: &Cli, command: &PeriodCommand) -> anyhow::Result<ExitCode> {
+    let mut store = Store::open(&cli.store)?;
+    let code = |p: &str| parse_period(p).map(|p| p.code());
+    match command {
+        PeriodCommand::Lock { period, by } => {
+            let period = code(period)?;
+            if store.lock_period(&period, by.as_deref())? {
+                println!("Đã khóa kỳ {period}: báo cáo gửi cho kỳ này sẽ bị từ chối.");
+            } else {
+                println!("Kỳ {period} đã khóa từ trước.");
+            }
+        }
+        PeriodCommand::Unlock { period } => {
+            let period = code(period)?;
+            if store.unlock_period(&period)? {
+                println!("Đã mở khóa kỳ {period}.");
+            } else {
+                println!("Kỳ {period} không bị khóa.");
+            }
+        }
+        PeriodCommand::List => {
+            for l in store.period_locks()? {
+                println!(
+                    "{}\t{}\t{}",
+                    l.period,
+                    pbgdpl_ingest::arrow_tables::local_date(&l.locked_at),
+                    l.locked_by.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn ingest_with_progress(

@@ -166,6 +166,14 @@ pub struct Store {
     path: Option<PathBuf>,
 }
 
+/// A period closed for submissions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodLock {
+    pub period: String,
+    pub locked_at: String,
+    pub locked_by: Option<String>,
+}
+
 impl Store {
     /// Opens (creating on first use) the store in a folder: `DIR/pbgdpl.sqlite3`.
     pub fn open(dir: &Path) -> Result<Store> {
@@ -338,9 +346,40 @@ impl Store {
     }
 
     pub fn locked_periods(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT period FROM period_locks ORDER BY period")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(self.period_locks()?.into_iter().map(|l| l.period).collect())
+    }
+
+    /// The locked periods with who locked them and when, oldest period first.
+    pub fn period_locks(&self) -> Result<Vec<PeriodLock>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT period, locked_at, locked_by FROM period_locks ORDER BY period")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PeriodLock {
+                period: r.get(0)?,
+                locked_at: r.get(1)?,
+                locked_by: r.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Locks a period once its report is sent: returns for it are refused (`period_locked`) until it
+    /// is unlocked. Returns false when it was already locked (the first lock is kept).
+    pub fn lock_period(&mut self, period: &str, by: Option<&str>) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO period_locks (period, locked_at, locked_by) VALUES (?1, ?2, ?3)",
+            params![period, Utc::now().to_rfc3339(), by],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Unlocks a period; returns false when it was not locked.
+    pub fn unlock_period(&mut self, period: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM period_locks WHERE period = ?1", params![period])?
+            == 1)
     }
 
     /// Creates a user and returns its API token (shown once; only its hash is kept).

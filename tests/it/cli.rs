@@ -289,3 +289,57 @@ fn the_human_summary_lists_problems_then_a_table_per_unit() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("ingest_invalid_human", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn a_locked_period_refuses_returns_until_it_is_unlocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = units_arg();
+    let file = samples().join("returns/99001_2026S1.xlsx").display().to_string();
+    let lock = run(
+        &["--units", &units, "period", "lock", "2026S1", "--by", "phong-pbgdpl"],
+        dir.path(),
+    );
+    assert!(lock.status.success(), "{}", String::from_utf8_lossy(&lock.stderr));
+    assert!(String::from_utf8_lossy(&lock.stdout).contains("Đã khóa kỳ 2026S1"));
+    let list = run(&["--units", &units, "period", "list"], dir.path());
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(
+        list.starts_with("2026S1\t") && list.trim_end().ends_with("\tphong-pbgdpl"),
+        "{list}"
+    );
+
+    // Locked: refused with the rule, exit code 1, nothing stored.
+    let out = run(&["--units", &units, "ingest", "--json", &file], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let summary = stdout_json(&out);
+    let first = &summary["returns"][0];
+    assert_eq!(first["status"], "rejected");
+    assert_eq!(first["errors"][0]["rule"], "period_locked", "{first}");
+    let export = stdout_json(&run(
+        &["--units", &units, "export", "--period", "2026S1", "--format", "json"],
+        dir.path(),
+    ));
+    assert_eq!(export, serde_json::json!([]));
+
+    // Unlocked, the same file is accepted.
+    assert!(
+        run(&["--units", &units, "period", "unlock", "2026S1"], dir.path())
+            .status
+            .success()
+    );
+    let out = run(&["--units", &units, "ingest", "--json", &file], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        stdout_json(&out)["returns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted")
+    );
+    let list = run(&["--units", &units, "period", "list"], dir.path());
+    assert!(list.stdout.is_empty());
+    // A period that does not parse is a clear error.
+    let bad = run(&["--units", &units, "period", "lock", "2026Q3"], dir.path());
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("2026Q3"));
+}
