@@ -90,6 +90,9 @@ struct Cache {
     results: HashMap<(String, String), Arc<Vec<pbgdpl_engine::IndicatorValue>>>,
     /// The same results serialised for the API: a province's answer is half a megabyte of JSON.
     json: HashMap<(String, String), axum::body::Bytes>,
+    /// Rendered page bodies that depend on the store only (the overview's tiles, sparklines and
+    /// reporting summary), by page and query.
+    pages: HashMap<String, Arc<str>>,
 }
 
 impl AppState {
@@ -194,6 +197,28 @@ impl AppState {
             conn: Some(conn),
             pool: self.connections.clone(),
         })
+    }
+
+    /// The store's generation now (it changes whenever a return is stored).
+    pub(crate) fn generation(&self) -> Result<i64, AppError> {
+        Ok(self.store()?.generation()?)
+    }
+
+    /// A page body rendered earlier at this store generation.
+    pub(crate) fn cached_page(&self, generation: i64, key: &str) -> Option<Arc<str>> {
+        let cache = self.cache.lock().ok()?;
+        (cache.generation == generation)
+            .then(|| cache.pages.get(key).cloned())
+            .flatten()
+    }
+
+    /// Keeps a page body rendered at `generation`, unless the store has moved on since.
+    pub(crate) fn keep_page(&self, generation: i64, key: String, body: Arc<str>) {
+        if let Ok(mut cache) = self.cache.lock()
+            && cache.generation == generation
+        {
+            cache.pages.insert(key, body);
+        }
     }
 
     /// The engine over the store as it is now, with the store generation it was built at: built once

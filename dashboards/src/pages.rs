@@ -134,18 +134,42 @@ pub(crate) async fn overview(
 ) -> Result<Html<String>, AppError> {
     let (spec, unit) = state.resolve(q)?;
     check_view(&who, &state, &unit)?;
+    // The body depends on the store only: rendered once per store generation (sparklines and the
+    // reporting summary are the costly parts), the page around it per request.
+    let generation = state.generation()?;
+    let key = format!("overview?{spec}&{unit}&{}", who.sees_all_units());
+    let body = match state.cached_page(generation, &key) {
+        Some(body) => body,
+        None => {
+            let body: std::sync::Arc<str> = overview_body(&state, &who, &spec, &unit).await?.into();
+            state.keep_page(generation, key, body.clone());
+            body
+        }
+    };
+    page(
+        &state,
+        &who,
+        "Tổng quan công tác PBGDPL",
+        &spec,
+        &unit,
+        "Tổng quan",
+        &body,
+    )
+}
+
+async fn overview_body(state: &AppState, who: &SessionUser, spec: &PeriodSpec, unit: &str) -> Result<String, AppError> {
     let unit_name = state
         .catalog
         .units
-        .get(&unit)
+        .get(unit)
         .map(|u| u.name.clone())
         .unwrap_or_default();
-    let values = state.indicators(&spec, &unit).await?;
+    let values = state.indicators(spec, unit).await?;
     // A small trend per tile: the indicator over every period with data (results are cached).
     let mut trends: std::collections::HashMap<String, Vec<(String, Option<f64>)>> = Default::default();
     for p in state.periods_with_data()? {
         for v in state
-            .indicators(&PeriodSpec::Single(p), &unit)
+            .indicators(&PeriodSpec::Single(p), unit)
             .await?
             .iter()
             .filter(|v| v.unit == unit)
@@ -205,13 +229,13 @@ pub(crate) async fn overview(
             raw = v.value.map(|x| x.to_string()).unwrap_or_default(),
             value = value_text(v),
             period = esc(&spec.to_string()),
-            unit = esc(&unit),
+            unit = esc(unit),
         );
     }
     let reporting = match &spec {
         PeriodSpec::Single(p) => {
             let returns = state.store()?.returns(Some(&p.code()))?;
-            let due = pbgdpl_ingest::completeness::expected_returns(&state.catalog, &unit, p, &returns);
+            let due = pbgdpl_ingest::completeness::expected_returns(&state.catalog, unit, p, &returns);
             let list = |pick: &dyn Fn(&pbgdpl_ingest::completeness::Expected<'_>) -> bool| {
                 let mut names: Vec<String> = due
                     .iter()
@@ -232,7 +256,7 @@ pub(crate) async fn overview(
                 received = due.iter().filter(|e| e.received.is_some()).count(),
                 total = due.len(),
                 p = esc(&p.code()),
-                u = esc(&unit),
+                u = esc(unit),
                 more_m = if missing > 12 { " …" } else { "" },
                 more_l = if late > 12 { " …" } else { "" },
             )
@@ -245,24 +269,15 @@ pub(crate) async fn overview(
              <a href=\"/bao-cao?period={p}&amp;unit={u}&amp;format=docx\">Word (báo cáo)</a></p>",
             label = esc(&p.label()),
             p = esc(&p.code()),
-            u = esc(&unit),
+            u = esc(unit),
         ),
         _ => String::new(),
     };
-    let body = format!(
+    Ok(format!(
         "<p class=\"sub\">{} — kỳ {}</p><section class=\"tiles\">{tiles}</section>{reporting}{downloads}",
         esc(&unit_name),
         esc(&spec.to_string())
-    );
-    page(
-        &state,
-        &who,
-        "Tổng quan công tác PBGDPL",
-        &spec,
-        &unit,
-        "Tổng quan",
-        &body,
-    )
+    ))
 }
 
 /// Chỉ tiêu: the indicator's trend with its target, and its units ranked, each linked to its returns.

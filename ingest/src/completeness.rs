@@ -1,6 +1,8 @@
 //! Who owes which return for a period, and who sent it on time: the facts behind BC-1/BC-2, the
 //! submissions page and the report's completeness sheet.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 
 use crate::arrow_tables::local_date;
@@ -51,20 +53,29 @@ pub fn expected_returns<'a>(
     period: &Period,
     returns: &[ReturnRecord],
 ) -> Vec<Expected<'a>> {
+    // First receipt and latest version per (unit, form), in one pass over the returns: the pages ask
+    // for this on every view, over every unit of the province.
+    let code = period.code();
+    let mut arrived: HashMap<(&str, &str), (Option<NaiveDate>, i64)> = HashMap::new();
+    for r in returns.iter().filter(|r| r.period == code) {
+        let e = arrived
+            .entry((r.unit.as_str(), r.form.as_str()))
+            .or_insert((None, r.version));
+        if let Some(on) = received_on(&r.received_at) {
+            e.0 = Some(e.0.map_or(on, |d: NaiveDate| d.min(on)));
+        }
+        e.1 = e.1.max(r.version);
+    }
     let mut out = Vec::new();
     for unit in catalog.units.subtree(root) {
         for form in catalog.forms_due(unit, period) {
-            let versions: Vec<&ReturnRecord> = returns
-                .iter()
-                .filter(|r| r.unit == unit.code && r.form == form.id && r.period == period.code())
-                .collect();
-            let received = versions.iter().filter_map(|r| received_on(&r.received_at)).min();
+            let got = arrived.get(&(unit.code.as_str(), form.id.as_str()));
             out.push(Expected {
                 unit,
                 form,
                 deadline: catalog.deadline(&unit.code, period),
-                received,
-                version: versions.iter().map(|r| r.version).max(),
+                received: got.and_then(|g| g.0),
+                version: got.map(|g| g.1),
             });
         }
     }

@@ -341,6 +341,29 @@ fn roles_submissions_and_uploads_over_http() {
     );
     let page = resp.into_string().unwrap();
     assert!(page.contains("data-indicator=\"CDS-1\""), "{page}");
+    // The overview is rendered once per store state: a new return shows on the next view.
+    let missing = |page: &str| -> usize {
+        let at = page.find("data-count=\"missing\">").unwrap() + "data-count=\"missing\">".len();
+        page[at..].split('<').next().unwrap().parse().unwrap()
+    };
+    let overview = || {
+        no_redirects
+            .get(&url("/?period=2026S1"))
+            .set("Cookie", &cookie)
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap()
+    };
+    let before = missing(&overview());
+    assert_eq!(missing(&overview()), before, "the same answer from the cache");
+    let (code, _) = call(
+        ureq::post(&url("/api/v1/returns")),
+        Some(&admin),
+        Some(&f01("99003", 700)),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(missing(&overview()), before - 1, "99003's F01 has arrived");
     // The report downloads from the web app, for leaders and the Department.
     let docx = no_redirects
         .get(&url("/bao-cao?period=2026S1&format=docx"))
