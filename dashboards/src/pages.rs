@@ -437,7 +437,24 @@ pub(crate) async fn submissions(
             "Tình hình nộp báo cáo xem theo từng kỳ (ví dụ 2026S1)".into(),
         ));
     };
-    let returns = state.store()?.returns(Some(&period.code()))?;
+    let (returns, lock) = {
+        let store = state.store()?;
+        let lock = store.period_locks()?.into_iter().find(|l| l.period == period.code());
+        (store.returns(Some(&period.code()))?, lock)
+    };
+    // Once the report is sent the Department locks the period (`pbgdpl period lock`); say so, since
+    // uploads for it are refused.
+    let locked = lock
+        .map(|l| {
+            format!(
+                "<p class=\"locked\" data-locked=\"{p}\">Kỳ {p} đã khóa ngày {on}{by}: báo cáo gửi cho kỳ này sẽ bị từ chối; \
+                 cần Sở Tư pháp mở khóa để sửa.</p>",
+                p = esc(&period.code()),
+                on = chrono_vi(&pbgdpl_ingest::arrow_tables::local_date(&l.locked_at)),
+                by = l.locked_by.map(|b| format!(" ({})", esc(&b))).unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default();
     let due = pbgdpl_ingest::completeness::expected_returns(&state.catalog, &unit, &period, &returns);
     let expected = due.len();
     let received = due.iter().filter(|e| e.received.is_some()).count();
@@ -470,7 +487,7 @@ pub(crate) async fn submissions(
         }
     };
     let body = format!(
-        "<section class=\"counts\"><div><b data-count=\"expected\">{expected}</b> phải gửi</div><div><b data-count=\"received\">{received}</b> đã gửi ({})</div>\
+        "{locked}<section class=\"counts\"><div><b data-count=\"expected\">{expected}</b> phải gửi</div><div><b data-count=\"received\">{received}</b> đã gửi ({})</div>\
          <div><b data-count=\"late\">{late}</b> gửi muộn</div><div><b data-count=\"missing\">{}</b> chưa gửi</div></section>\
          <table><thead><tr><th>Mã</th><th>Đơn vị</th><th>Biểu</th><th>Hạn gửi</th><th>Ngày nhận</th><th>Phiên bản</th><th>Tình trạng</th></tr></thead><tbody>{rows}</tbody></table>",
         pct(received),
@@ -582,6 +599,7 @@ td.num{text-align:right}tr.missing{background:#fde2e1}tr.late{background:#fff4d6
 .headline{font-size:1.6rem;font-weight:bold}.spark svg{width:100%;height:auto}.reporting{background:#fff;padding:.4rem 1rem;border-radius:8px;margin-top:1rem}.who{margin-left:auto}.who button,.pick button{cursor:pointer}\
 .upload{background:#fff;padding:1rem;border-radius:8px;max-width:40rem}.upload label{display:block;margin:.5rem 0}\
 .accepted{color:#1a7f37;font-weight:bold}.rejected{color:#cf222e;font-weight:bold}\
+.locked{background:#fff4d6;border-left:6px solid #b08800;padding:.5rem 1rem}\
 @media print{header form,nav{display:none}header{background:#fff;color:#000}}";
 
 #[derive(serde::Deserialize)]

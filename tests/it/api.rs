@@ -364,6 +364,32 @@ fn roles_submissions_and_uploads_over_http() {
     );
     assert_eq!(code, 200);
     assert_eq!(missing(&overview()), before - 1, "99003's F01 has arrived");
+    // The Department locks the period: the submissions page says so and a new return is refused.
+    pbgdpl_ingest::Store::open(&store)
+        .unwrap()
+        .lock_period("2026S1", Some("Phòng PBGDPL"))
+        .unwrap();
+    let submissions = no_redirects
+        .get(&url("/nop-bao-cao?period=2026S1"))
+        .set("Cookie", &cookie)
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        submissions.contains("data-locked=\"2026S1\"") && submissions.contains("(Phòng PBGDPL)"),
+        "{submissions}"
+    );
+    let (_, refused) = call(
+        ureq::post(&url("/api/v1/returns")),
+        Some(&admin),
+        Some(&f01("99004", 700)),
+    );
+    assert_eq!(refused["returns"][0]["errors"][0]["rule"], "period_locked", "{refused}");
+    pbgdpl_ingest::Store::open(&store)
+        .unwrap()
+        .unlock_period("2026S1")
+        .unwrap();
     // The report downloads from the web app, for leaders and the Department.
     let docx = no_redirects
         .get(&url("/bao-cao?period=2026S1&format=docx"))
