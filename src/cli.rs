@@ -736,10 +736,9 @@ pub(crate) fn write_report(
 ) -> anyhow::Result<Vec<PathBuf>> {
     let engine = engine_for(catalog, store)?;
     let today = chrono::Local::now().date_naive();
-    let values = store.latest_values(&period.code())?;
-    let returns = store.returns(Some(&period.code()))?;
+    let facts = pbgdpl_reports::bundle::StoreFacts::read(store, period)?;
     let (xlsx, docx) = rt.block_on(pbgdpl_reports::bundle::report_files(
-        &engine, &values, &returns, period, unit, today,
+        &engine, &facts, period, unit, today,
     ))?;
     std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
     let stem = pbgdpl_reports::bundle::file_stem(unit, period);

@@ -632,15 +632,10 @@ pub(crate) async fn report(
         ));
     };
     let (_, engine) = state.cached_engine()?;
-    let (values, returns) = {
-        let store = state.store()?;
-        (
-            store.latest_values(&period.code())?,
-            store.returns(Some(&period.code()))?,
-        )
-    };
+    let facts = pbgdpl_reports::bundle::StoreFacts::read(&*state.store()?, &period)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let today = chrono::Local::now().date_naive();
-    let (xlsx, docx) = pbgdpl_reports::bundle::report_files(&engine, &values, &returns, &period, &unit, today)
+    let (xlsx, docx) = pbgdpl_reports::bundle::report_files(&engine, &facts, &period, &unit, today)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let stem = pbgdpl_reports::bundle::file_stem(&unit, &period);

@@ -1,20 +1,57 @@
 //! Both report files for a period and unit, from the store as it is: the workbook and the narrative.
 
 use pbgdpl_engine::{Engine, PeriodSpec};
+use pbgdpl_ingest::Store;
 use pbgdpl_ingest::catalog::{Period, PeriodKind};
 use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
 
 use crate::workbook::ReportInput;
 use crate::{Error, Result};
 
+/// What the report reads from the store for a period, read before the engine's awaits so that no
+/// store handle is held across them.
+pub struct StoreFacts {
+    /// The period's latest values and its returns.
+    pub values: Vec<StoredValue>,
+    pub returns: Vec<ReturnRecord>,
+    /// For an annual report, the year before's values: official, else preliminary.
+    pub previous_values: Vec<StoredValue>,
+}
+
+impl StoreFacts {
+    pub fn read(store: &Store, period: &Period) -> Result<StoreFacts> {
+        let err = |e: pbgdpl_ingest::Error| Error::Input(format!("store: {e}"));
+        let previous_values = if period.kind.is_annual() {
+            let official = Period {
+                year: period.year - 1,
+                kind: PeriodKind::Official,
+            };
+            let preliminary = Period {
+                kind: PeriodKind::Preliminary,
+                ..official
+            };
+            let v = store.latest_values(&official.code()).map_err(err)?;
+            if v.is_empty() {
+                store.latest_values(&preliminary.code()).map_err(err)?
+            } else {
+                v
+            }
+        } else {
+            Vec::new()
+        };
+        Ok(StoreFacts {
+            values: store.latest_values(&period.code()).map_err(err)?,
+            returns: store.returns(Some(&period.code())).map_err(err)?,
+            previous_values,
+        })
+    }
+}
+
 /// The report's files: (workbook .xlsx, narrative .docx). The annual report compares with the year
 /// before (its official figures, else preliminary).
-/// `values` and `returns` are the period's (`Store::latest_values`, `Store::returns`), read before the
-/// call so that no store handle is held across the engine's awaits.
 pub async fn report_files(
     engine: &Engine,
-    values: &[StoredValue],
-    returns: &[ReturnRecord],
+    facts: &StoreFacts,
     period: &Period,
     unit: &str,
     date: chrono::NaiveDate,
@@ -43,11 +80,15 @@ pub async fn report_files(
         period,
         unit,
         indicators: &indicators,
-        values,
-        returns,
+        values: &facts.values,
+        returns: &facts.returns,
     };
     let xlsx = crate::workbook::report_workbook(&input)?;
-    let blocks = crate::narrative::narrative(&input, date, previous.as_deref());
+    let previous = previous.as_deref().map(|indicators| crate::narrative::Previous {
+        indicators,
+        values: &facts.previous_values,
+    });
+    let blocks = crate::narrative::narrative(&input, date, previous);
     let docx = crate::narrative::to_docx(&blocks)?;
     Ok((xlsx, docx))
 }

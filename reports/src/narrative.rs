@@ -12,6 +12,7 @@ use docx_rs::{
 use pbgdpl_engine::IndicatorValue;
 use pbgdpl_ingest::catalog::{PeriodKind, TaskDue};
 use pbgdpl_ingest::model::Value;
+use pbgdpl_ingest::store::StoredValue;
 use pbgdpl_ingest::text::{decimal_vi, group_vi};
 
 use crate::charts::{Bar, REPORT_CHART_WIDTH};
@@ -53,7 +54,15 @@ fn pct(v: Option<f64>) -> String {
 }
 
 /// The document's blocks, from the period's computed indicators and stored values.
-pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Option<&[IndicatorValue]>) -> Vec<Block> {
+/// The year before, for the annual report's comparisons.
+#[derive(Debug, Clone, Copy)]
+pub struct Previous<'a> {
+    pub indicators: &'a [IndicatorValue],
+    /// Its stored values (official, else preliminary), for the activity counts.
+    pub values: &'a [StoredValue],
+}
+
+pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Option<Previous<'_>>) -> Vec<Block> {
     use chrono::Datelike;
     let cat = input.catalog;
     let province = cat.province.name.to_uppercase().replace("TỈNH ", "");
@@ -125,6 +134,7 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         ];
         if let (true, Some(prev)) = (annual, previous) {
             let before = prev
+                .indicators
                 .iter()
                 .find(|p| p.indicator == v.indicator && p.unit == v.unit)
                 .and_then(|p| p.value);
@@ -142,7 +152,11 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
             target: v.target,
             previous: previous
                 .filter(|_| annual)
-                .and_then(|prev| prev.iter().find(|p| p.indicator == v.indicator && p.unit == v.unit))
+                .and_then(|prev| {
+                    prev.indicators
+                        .iter()
+                        .find(|p| p.indicator == v.indicator && p.unit == v.unit)
+                })
                 .and_then(|p| p.value),
         })
         .collect();
@@ -199,34 +213,50 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
     let under: std::collections::HashSet<&str> =
         cat.units.subtree(input.unit).iter().map(|u| u.code.as_str()).collect();
     if let Some(f02) = cat.form("F02") {
-        let mut sums: BTreeMap<(&str, u32), i64> = BTreeMap::new();
-        for v in input
-            .values
-            .iter()
-            .filter(|v| v.form == f02.id && under.contains(v.unit.as_str()))
-        {
-            if let Value::Int(n) = v.value {
-                *sums.entry((v.row.as_str(), v.column)).or_default() += n;
+        let totals = |values: &[StoredValue]| {
+            let mut sums: BTreeMap<(String, u32), i64> = BTreeMap::new();
+            for v in values
+                .iter()
+                .filter(|v| v.form == f02.id && under.contains(v.unit.as_str()))
+            {
+                if let Value::Int(n) = v.value {
+                    *sums.entry((v.row.clone(), v.column)).or_default() += n;
+                }
             }
+            sums
+        };
+        let sums = totals(input.values);
+        // The annual report sets each count beside the year before's.
+        let before = previous
+            .filter(|p| annual && !p.values.is_empty())
+            .map(|p| totals(p.values));
+        let mut head: Vec<String> = vec!["Mã số".into(), "Chỉ tiêu".into(), "Tổng số".into()];
+        if before.is_some() {
+            head.extend(["Năm trước".into(), "Tăng, giảm".into()]);
         }
-        let mut rows = vec![vec![
-            "Mã số".into(),
-            "Chỉ tiêu".into(),
-            "Tổng số".into(),
-            "Trên môi trường số".into(),
-        ]];
+        head.push("Trên môi trường số".into());
+        let mut rows = vec![head];
         for r in &f02.rows {
-            let cell = |c: u32| {
-                sums.get(&(r.code.as_str(), c))
-                    .map(|n| group_vi(*n))
-                    .unwrap_or_else(|| "—".into())
-            };
-            rows.push(vec![
-                r.code.clone(),
-                format!("{} ({})", r.label, r.unit),
-                cell(1),
-                if r.columns.contains(&2) { cell(2) } else { String::new() },
-            ]);
+            let get = |sums: &BTreeMap<(String, u32), i64>, c: u32| sums.get(&(r.code.clone(), c)).copied();
+            let text = |n: Option<i64>| n.map(group_vi).unwrap_or_else(|| "—".into());
+            let mut row = vec![r.code.clone(), format!("{} ({})", r.label, r.unit), text(get(&sums, 1))];
+            if let Some(before) = &before {
+                let (now, then) = (get(&sums, 1), get(before, 1));
+                row.push(text(then));
+                row.push(match (now, then) {
+                    (Some(a), Some(b)) if b > 0 => {
+                        let change = 100.0 * (a - b) as f64 / b as f64;
+                        format!("{}{}%", if change >= 0.0 { "+" } else { "" }, decimal_vi(change, 1))
+                    }
+                    _ => "—".into(),
+                });
+            }
+            row.push(if r.columns.contains(&2) {
+                text(get(&sums, 2))
+            } else {
+                String::new()
+            });
+            rows.push(row);
         }
         out.push(Block::Table(rows));
     }
@@ -431,7 +461,7 @@ fn table(rows: &[Vec<String>]) -> Table {
                     let text = run(c, 12);
                     let mut p = Paragraph::new().add_run(if i == 0 { text.bold() } else { text });
                     // Figures right-aligned so that their digits line up; dates, ratios and words centred.
-                    let figure = !c.is_empty() && c.chars().all(|ch| ch.is_ascii_digit() || ".,%".contains(ch));
+                    let figure = !c.is_empty() && c.chars().all(|ch| ch.is_ascii_digit() || ".,%+-".contains(ch));
                     if i == 0 || (j >= 2 && !figure) {
                         p = p.align(AlignmentType::Center);
                     } else if j >= 2 {

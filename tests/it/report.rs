@@ -174,3 +174,72 @@ fn a_blank_template_has_the_two_level_header_of_the_form() {
     );
     insta::assert_snapshot!("template_F01", dump);
 }
+
+#[test]
+fn the_annual_report_sets_each_figure_beside_the_year_before() {
+    use crate::support::{Cell, engine_over};
+    let cat = sample_catalog();
+    // A ward: 600 of 1,000 residents reached in 2025, 750 in 2026; 80 then 100 dissemination sessions.
+    let cells: Vec<Cell<'_>> = vec![
+        ("99001", "F01", "2025", "01", 1, 1000),
+        ("99001", "F01", "2025", "02", 1, 600),
+        ("99001", "F01", "2026", "01", 1, 1000),
+        ("99001", "F01", "2026", "02", 1, 750),
+        ("99001", "F02", "2025", "01", 1, 40),
+        ("99002", "F02", "2025", "01", 1, 40),
+        ("99001", "F02", "2026", "01", 1, 50),
+        ("99002", "F02", "2026", "01", 1, 50),
+    ];
+    let engine = engine_over(&cat, &cells, &[]);
+    let stored = |year: &str| -> Vec<pbgdpl_ingest::store::StoredValue> {
+        cells
+            .iter()
+            .filter(|c| c.2 == year)
+            .map(|c| pbgdpl_ingest::store::StoredValue {
+                unit: c.0.into(),
+                form: c.1.into(),
+                period: c.2.into(),
+                row: c.3.into(),
+                column: c.4,
+                value: pbgdpl_ingest::model::Value::Int(c.5),
+                version: 1,
+            })
+            .collect()
+    };
+    let (now, before) = (stored("2026"), stored("2025"));
+    let indicators = compute(&engine, "2026", "99");
+    let previous = compute(&engine, "2025", "99");
+    let period = Period::parse("2026").unwrap();
+    let input = pbgdpl_reports::workbook::ReportInput {
+        catalog: &cat,
+        period: &period,
+        unit: "99",
+        indicators: &indicators,
+        values: &now,
+        returns: &[],
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(2027, 2, 10).unwrap();
+    let previous = pbgdpl_reports::narrative::Previous {
+        indicators: &previous,
+        values: &before,
+    };
+    let text = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&input, date, Some(previous)));
+    // Indicators: this year, then the year before, in the table and in the chart's data.
+    assert!(
+        text.contains("| CDS-1 | Tỷ lệ người dân khu vực thành thị") && text.contains("| 75,00% | 60,00% |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CDS-1: 75,00% (mục tiêu 80%; năm trước 60,00%)"),
+        "{text}"
+    );
+    assert!(text.contains("cột xám: năm trước"), "{text}");
+    // Activities: summed over the units, with the change.
+    assert!(text.contains("| Tổng số | Năm trước | Tăng, giảm |"), "{text}");
+    assert!(text.contains("| 100 | 80 | +25,0% |"), "{text}");
+    // The semiannual report has no such columns.
+    let s1 = Period::parse("2026S1").unwrap();
+    let input = pbgdpl_reports::workbook::ReportInput { period: &s1, ..input };
+    let text = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&input, date, Some(previous)));
+    assert!(!text.contains("Năm trước"), "{text}");
+}
