@@ -498,7 +498,16 @@ pub fn to_docx(blocks: &[Block]) -> Result<Vec<u8>> {
                 .hi_ansi("Times New Roman")
                 .cs("Times New Roman"),
         )
-        .default_size(28);
+        .default_size(28)
+        // Nghị định 30: page numbers centred in the top margin, not shown on the first page.
+        .header(
+            docx_rs::Header::new().add_paragraph(
+                Paragraph::new()
+                    .add_page_num(docx_rs::PageNum::new())
+                    .align(AlignmentType::Center),
+            ),
+        )
+        .first_header(docx_rs::Header::new());
     for b in blocks {
         doc = match b {
             Block::Header { left, right } => doc

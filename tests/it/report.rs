@@ -63,6 +63,23 @@ fn the_narrative_report_of_the_samples() {
     let mut body = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut body).unwrap();
     assert!(body.contains("<pic:pic"), "the body places the picture");
+    // Page numbers in the top margin from page 2 (Nghị định 30): a PAGE field, a blank first page header.
+    assert!(body.contains("<w:titlePg"), "a different first page");
+    let headers: Vec<String> = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .filter(|n| n.starts_with("word/header"))
+        .map(|n| n.into_owned())
+        .collect();
+    let with_page = headers
+        .iter()
+        .filter(|h| {
+            let mut xml = String::new();
+            std::io::Read::read_to_string(&mut zip.by_name(h).unwrap(), &mut xml).unwrap();
+            xml.contains(">PAGE<")
+        })
+        .count();
+    assert_eq!((headers.len(), with_page), (2, 1), "{headers:?}");
     std::fs::write(&docx, &bytes).unwrap();
     let out = Command::new("soffice")
         .arg(format!(
