@@ -345,6 +345,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(pages::overview))
         .route("/chi-tieu/{code}", get(pages::indicator))
         .route("/nop-bao-cao", get(pages::submissions))
+        .route("/ky/{period}/{action}", axum::routing::post(pages::lock_period))
         .route("/don-vi/{code}", get(pages::unit))
         .route("/dang-nhap", get(session::login_page).post(session::login))
         .route("/dang-nhap/lien-ket/{token}", get(session::login_link))

@@ -455,6 +455,23 @@ pub(crate) async fn submissions(
             )
         })
         .unwrap_or_default();
+    // The Department's administrators close and reopen the period here (as `pbgdpl period lock`).
+    let lock_form = if who.user.role == "admin" {
+        let (action, label) = if locked.is_empty() {
+            ("khoa", "Khóa kỳ báo cáo (đã gửi báo cáo)")
+        } else {
+            ("mo-khoa", "Mở khóa kỳ báo cáo")
+        };
+        format!(
+            "<form method=\"post\" action=\"/ky/{p}/{action}\" class=\"lock\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"unit\" value=\"{u}\"><button>{label}</button></form>",
+            p = esc(&period.code()),
+            csrf = esc(&who.csrf),
+            u = esc(&unit),
+        )
+    } else {
+        String::new()
+    };
     let due = pbgdpl_ingest::completeness::expected_returns(&state.catalog, &unit, &period, &returns);
     let expected = due.len();
     let received = due.iter().filter(|e| e.received.is_some()).count();
@@ -487,7 +504,7 @@ pub(crate) async fn submissions(
         }
     };
     let body = format!(
-        "{locked}<section class=\"counts\"><div><b data-count=\"expected\">{expected}</b> phải gửi</div><div><b data-count=\"received\">{received}</b> đã gửi ({})</div>\
+        "{locked}{lock_form}<section class=\"counts\"><div><b data-count=\"expected\">{expected}</b> phải gửi</div><div><b data-count=\"received\">{received}</b> đã gửi ({})</div>\
          <div><b data-count=\"late\">{late}</b> gửi muộn</div><div><b data-count=\"missing\">{}</b> chưa gửi</div></section>\
          <table><thead><tr><th>Mã</th><th>Đơn vị</th><th>Biểu</th><th>Hạn gửi</th><th>Ngày nhận</th><th>Phiên bản</th><th>Tình trạng</th></tr></thead><tbody>{rows}</tbody></table>",
         pct(received),
@@ -502,6 +519,49 @@ pub(crate) async fn submissions(
         "Tình hình nộp báo cáo",
         &body,
     )
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct LockForm {
+    csrf: String,
+    #[serde(default)]
+    unit: String,
+}
+
+/// Locks (`khoa`) or unlocks (`mo-khoa`) a period: administrators only, with the session's CSRF token.
+pub(crate) async fn lock_period(
+    State(state): State<AppState>,
+    who: SessionUser,
+    Path((period, action)): Path<(String, String)>,
+    axum::Form(f): axum::Form<LockForm>,
+) -> Result<axum::response::Redirect, AppError> {
+    who.check_csrf(&f.csrf)?;
+    if who.user.role != "admin" {
+        return Err(AppError::Forbidden(
+            "Chỉ quản trị viên của Sở Tư pháp được khóa, mở khóa kỳ báo cáo".into(),
+        ));
+    }
+    let period = pbgdpl_ingest::catalog::Period::parse(&period)
+        .ok_or_else(|| AppError::BadRequest(format!("Kỳ báo cáo `{period}` không hợp lệ")))?;
+    let mut store = state.store()?;
+    match action.as_str() {
+        "khoa" => {
+            store.lock_period(&period.code(), Some(&who.user.name))?;
+        }
+        "mo-khoa" => {
+            store.unlock_period(&period.code())?;
+        }
+        _ => return Err(AppError::BadRequest(format!("Không có thao tác `{action}`"))),
+    }
+    let unit = if state.catalog.units.get(&f.unit).is_some() {
+        format!("&unit={}", f.unit)
+    } else {
+        String::new()
+    };
+    Ok(axum::response::Redirect::to(&format!(
+        "/nop-bao-cao?period={}{unit}",
+        period.code()
+    )))
 }
 
 fn chrono_vi(iso: &str) -> String {
@@ -599,7 +659,7 @@ td.num{text-align:right}tr.missing{background:#fde2e1}tr.late{background:#fff4d6
 .headline{font-size:1.6rem;font-weight:bold}.spark svg{width:100%;height:auto}.reporting{background:#fff;padding:.4rem 1rem;border-radius:8px;margin-top:1rem}.who{margin-left:auto}.who button,.pick button{cursor:pointer}\
 .upload{background:#fff;padding:1rem;border-radius:8px;max-width:40rem}.upload label{display:block;margin:.5rem 0}\
 .accepted{color:#1a7f37;font-weight:bold}.rejected{color:#cf222e;font-weight:bold}\
-.locked{background:#fff4d6;border-left:6px solid #b08800;padding:.5rem 1rem}\
+.locked{background:#fff4d6;border-left:6px solid #b08800;padding:.5rem 1rem}.lock{margin:.5rem 0}\
 @media print{header form,nav{display:none}header{background:#fff;color:#000}}";
 
 #[derive(serde::Deserialize)]

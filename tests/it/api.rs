@@ -364,21 +364,60 @@ fn roles_submissions_and_uploads_over_http() {
     );
     assert_eq!(code, 200);
     assert_eq!(missing(&overview()), before - 1, "99003's F01 has arrived");
-    // The Department locks the period: the submissions page says so and a new return is refused.
-    pbgdpl_ingest::Store::open(&store)
-        .unwrap()
-        .lock_period("2026S1", Some("Phòng PBGDPL"))
+    // The Department locks the period on the submissions page: administrators only, with the form's
+    // CSRF token; the page then says so and a new return is refused.
+    let csrf_of = |page: &str| -> String {
+        let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        page[at..].split('"').next().unwrap().to_owned()
+    };
+    let submissions = |cookie: &str| {
+        no_redirects
+            .get(&url("/nop-bao-cao?period=2026S1"))
+            .set("Cookie", cookie)
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap()
+    };
+    let lock = |cookie: &str, action: &str, csrf: &str| match no_redirects
+        .post(&url(&format!("/ky/2026S1/{action}")))
+        .set("Cookie", cookie)
+        .send_form(&[("csrf", csrf), ("unit", "99")])
+    {
+        Ok(r) => (r.status(), r.header("location").map(str::to_owned)),
+        Err(ureq::Error::Status(code, _)) => (code, None),
+        Err(e) => panic!("{e}"),
+    };
+    let viewer_page = submissions(&cookie);
+    assert!(!viewer_page.contains("/ky/2026S1/khoa"), "no lock button for a viewer");
+    assert_eq!(lock(&cookie, "khoa", &csrf_of(&viewer_page)).0, 403);
+    set_password(&store, "admin", "mat-khau-quan-tri");
+    let admin_login = no_redirects
+        .post(&url("/dang-nhap"))
+        .send_form(&[("name", "admin"), ("password", "mat-khau-quan-tri"), ("next", "/")])
         .unwrap();
-    let submissions = no_redirects
-        .get(&url("/nop-bao-cao?period=2026S1"))
-        .set("Cookie", &cookie)
-        .call()
+    let admin_cookie = admin_login
+        .header("set-cookie")
         .unwrap()
-        .into_string()
-        .unwrap();
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let admin_page = submissions(&admin_cookie);
+    assert!(admin_page.contains("/ky/2026S1/khoa"), "{admin_page}");
+    assert_eq!(lock(&admin_cookie, "khoa", "forged").0, 403, "a wrong CSRF token");
+    assert_eq!(
+        lock(&admin_cookie, "khoa", &csrf_of(&admin_page)),
+        (303, Some("/nop-bao-cao?period=2026S1&unit=99".to_owned()))
+    );
+    let admin_page = submissions(&admin_cookie);
     assert!(
-        submissions.contains("data-locked=\"2026S1\"") && submissions.contains("(Phòng PBGDPL)"),
-        "{submissions}"
+        admin_page.contains("data-locked=\"2026S1\"") && admin_page.contains("(admin)") && admin_page.contains("/ky/2026S1/mo-khoa"),
+        "{admin_page}"
+    );
+    assert!(
+        submissions(&cookie).contains("data-locked=\"2026S1\""),
+        "leaders see it too"
     );
     let (_, refused) = call(
         ureq::post(&url("/api/v1/returns")),
@@ -386,10 +425,8 @@ fn roles_submissions_and_uploads_over_http() {
         Some(&f01("99004", 700)),
     );
     assert_eq!(refused["returns"][0]["errors"][0]["rule"], "period_locked", "{refused}");
-    pbgdpl_ingest::Store::open(&store)
-        .unwrap()
-        .unlock_period("2026S1")
-        .unwrap();
+    assert_eq!(lock(&admin_cookie, "mo-khoa", &csrf_of(&admin_page)).0, 303);
+    assert!(!submissions(&admin_cookie).contains("data-locked"));
     // The report downloads from the web app, for leaders and the Department.
     let docx = no_redirects
         .get(&url("/bao-cao?period=2026S1&format=docx"))
