@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark of the web app: the demo store, a release build, wrk on loopback with 50 connections.
-# Prints p50/p99 latency and requests/s for the overview page and the indicators API.
+# Prints p50/p99 latency and requests/s for the overview page, an indicator page and the indicators API.
 # Usage: bash scripts/bench-web.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ echo "mat-khau-bench" | "$bin" --store "$store" user passwd bench 2>/dev/null
 server=$!
 sleep 1
 cookie=$(curl -s -o /dev/null -D - -d "name=bench&password=mat-khau-bench" http://127.0.0.1:18555/dang-nhap | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip')
-for target in "overview /?period=2026P" "indicators-api /api/v1/indicators?period=2026P"; do
+for target in "overview /?period=2026P" "indicator-page /chi-tieu/CDS-1?period=2026P" "indicators-api /api/v1/indicators?period=2026P"; do
   name=${target%% *}; path=${target#* }
   # Warm the cache once, as leaders' first visit would.
   curl -s -o /dev/null -H "Cookie: $cookie" -H "Authorization: Bearer $token" "http://127.0.0.1:18555$path"

@@ -134,18 +134,8 @@ pub(crate) async fn overview(
 ) -> Result<Html<String>, AppError> {
     let (spec, unit) = state.resolve(q)?;
     check_view(&who, &state, &unit)?;
-    // The body depends on the store only: rendered once per store generation (sparklines and the
-    // reporting summary are the costly parts), the page around it per request.
-    let generation = state.generation()?;
     let key = format!("overview?{spec}&{unit}&{}", who.sees_all_units());
-    let body = match state.cached_page(generation, &key) {
-        Some(body) => body,
-        None => {
-            let body: std::sync::Arc<str> = overview_body(&state, &who, &spec, &unit).await?.into();
-            state.keep_page(generation, key, body.clone());
-            body
-        }
-    };
+    let body = cached_body(&state, key, overview_body(&state, &who, &spec, &unit)).await?;
     page(
         &state,
         &who,
@@ -155,6 +145,23 @@ pub(crate) async fn overview(
         "Tổng quan",
         &body,
     )
+}
+
+/// A page body that depends on the store only, rendered once per store generation (charts and
+/// summaries are the costly parts); the page around it, with the user's name and CSRF token, is
+/// rendered per request. `build` is not polled when the body is cached.
+async fn cached_body(
+    state: &AppState,
+    key: String,
+    build: impl std::future::Future<Output = Result<String, AppError>>,
+) -> Result<std::sync::Arc<str>, AppError> {
+    let generation = state.generation()?;
+    if let Some(body) = state.cached_page(generation, &key) {
+        return Ok(body);
+    }
+    let body: std::sync::Arc<str> = build.await?.into();
+    state.keep_page(generation, key, body.clone());
+    Ok(body)
 }
 
 async fn overview_body(state: &AppState, who: &SessionUser, spec: &PeriodSpec, unit: &str) -> Result<String, AppError> {
@@ -294,15 +301,36 @@ pub(crate) async fn indicator(
         .indicator(&code)
         .ok_or_else(|| AppError::BadRequest(format!("Chỉ tiêu \"{code}\" không có trong danh mục")))?
         .clone();
+    let key = format!("indicator/{code}?{spec}&{unit}&{}", who.sees_all_units());
+    let body = cached_body(&state, key, indicator_body(&state, &who, &ind, &spec, &unit)).await?;
+    page(
+        &state,
+        &who,
+        &format!("Chỉ tiêu {}", ind.code),
+        &spec,
+        &unit,
+        "Chỉ tiêu",
+        &body,
+    )
+}
+
+async fn indicator_body(
+    state: &AppState,
+    who: &SessionUser,
+    ind: &pbgdpl_ingest::catalog::Indicator,
+    spec: &PeriodSpec,
+    unit: &str,
+) -> Result<String, AppError> {
+    let code = ind.code.as_str();
     let mut trend = Vec::new();
     let mut target = None;
     for p in state.periods_with_data()? {
-        let vs = state.indicators(&PeriodSpec::Single(p), &unit).await?;
+        let vs = state.indicators(&PeriodSpec::Single(p), unit).await?;
         let v = vs.iter().find(|v| v.indicator == code && v.unit == unit);
         target = target.or(v.and_then(|v| v.target));
         trend.push((p.code(), v.and_then(|v| v.value)));
     }
-    let values = state.indicators(&spec, &unit).await?;
+    let values = state.indicators(spec, unit).await?;
     let this = values.iter().find(|v| v.indicator == code && v.unit == unit).cloned();
     let trend_svg = pbgdpl_reports::charts::trend_svg(&format!("{} qua các kỳ", ind.code), &trend, target, (640, 280))
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -346,7 +374,7 @@ pub(crate) async fn indicator(
         let cat = &state.catalog;
         let same_row =
             |a: &pbgdpl_ingest::catalog::Indicator| a.numerator.first().map(|t| (t.form.clone(), t.row.clone()));
-        let mine = same_row(&ind);
+        let mine = same_row(ind);
         let is_area = |i: &pbgdpl_ingest::catalog::Indicator| {
             i.numerator.first().is_some_and(|t| {
                 cat.form(&t.form)
@@ -354,7 +382,7 @@ pub(crate) async fn indicator(
                     .is_some_and(|c| c.area.is_some())
             })
         };
-        if is_area(&ind) {
+        if is_area(ind) {
             values
                 .iter()
                 .filter(|v| v.unit == unit)
@@ -370,7 +398,7 @@ pub(crate) async fn indicator(
     let areas = if area_pair.len() > 1 {
         let cells = area_pair
             .iter()
-            .map(|v| format!("<td><a href=\"/chi-tieu/{c}?period={p}&amp;unit={u}\">{c}</a></td><td class=\"num\">{val}</td><td>{st}</td>", c = esc(&v.indicator), p = esc(&spec.to_string()), u = esc(&unit), val = value_text(v), st = v.status.map(|s| s.label()).unwrap_or("")))
+            .map(|v| format!("<td><a href=\"/chi-tieu/{c}?period={p}&amp;unit={u}\">{c}</a></td><td class=\"num\">{val}</td><td>{st}</td>", c = esc(&v.indicator), p = esc(&spec.to_string()), u = esc(unit), val = value_text(v), st = v.status.map(|s| s.label()).unwrap_or("")))
             .collect::<Vec<_>>()
             .join("</tr><tr>");
         format!("<table class=\"areas\"><caption>Thành thị và nông thôn</caption><tr>{cells}</tr></table>")
@@ -398,25 +426,16 @@ pub(crate) async fn indicator(
                 "<a href=\"/chi-tieu/{c}?period={p}&amp;unit={u}\">{c}</a>",
                 c = esc(&i.code),
                 p = esc(&spec.to_string()),
-                u = esc(&unit)
+                u = esc(unit)
             )
         })
         .collect::<Vec<_>>()
         .join(" · ");
-    let body = format!(
+    Ok(format!(
         "<p class=\"sub\">{name}</p><p class=\"pickind\">{options}</p>{headline}{areas}<figure>{trend_svg}</figure><figure>{rank_svg}</figure>\
          <table><thead><tr><th>#</th><th>Đơn vị</th><th>Giá trị</th><th>Tử số</th><th>Mẫu số</th><th>Đánh giá</th></tr></thead><tbody>{rows}</tbody></table>",
         name = esc(&ind.name),
-    );
-    page(
-        &state,
-        &who,
-        &format!("Chỉ tiêu {}", ind.code),
-        &spec,
-        &unit,
-        "Chỉ tiêu",
-        &body,
-    )
+    ))
 }
 
 /// Tình hình nộp báo cáo: expected, received, late and missing returns, by unit, with the deadline.

@@ -412,7 +412,9 @@ fn roles_submissions_and_uploads_over_http() {
     );
     let admin_page = submissions(&admin_cookie);
     assert!(
-        admin_page.contains("data-locked=\"2026S1\"") && admin_page.contains("(admin)") && admin_page.contains("/ky/2026S1/mo-khoa"),
+        admin_page.contains("data-locked=\"2026S1\"")
+            && admin_page.contains("(admin)")
+            && admin_page.contains("/ky/2026S1/mo-khoa"),
         "{admin_page}"
     );
     assert!(
