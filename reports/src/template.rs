@@ -30,7 +30,12 @@ fn styles() -> Styles {
         head: head(Format::new()),
         number_row: bordered(Format::new().set_italic().set_align(FormatAlign::Center)),
         label: label(),
-        input_count: bordered(Format::new().set_num_format("#,##0").set_unlocked()),
+        input_count: bordered(
+            Format::new()
+                .set_num_format("#,##0")
+                .set_align(FormatAlign::VerticalCenter)
+                .set_unlocked(),
+        ),
         input_text: bordered(Format::new().set_text_wrap().set_unlocked()),
         input_date: bordered(Format::new().set_num_format("dd/mm/yyyy").set_unlocked()),
         italic: text().set_italic().set_align(FormatAlign::Center),
@@ -132,6 +137,7 @@ fn write_form_sheet(
         ws.write_string_with_format(r, 0, &row.code, &st.label)?;
         ws.write_string_with_format(r, 1, &row.label, &st.label)?;
         ws.write_string_with_format(r, 2, &row.unit, &st.label)?;
+        crate::style::fit_row(ws, r, &[(&row.label, 60.0)])?;
         for (j, col) in form.columns.iter().enumerate() {
             let c = 3 + j as u16;
             if !row.columns.contains(&col.number) {

@@ -41,8 +41,16 @@ fn styles() -> Styles {
         bold: bold(),
         head: head(Format::new().set_background_color(Color::RGB(0xDDEBF7))),
         cell: label(),
-        number: bordered(Format::new().set_num_format("#,##0")),
-        decimal: bordered(Format::new().set_num_format("#,##0.00")),
+        number: bordered(
+            Format::new()
+                .set_num_format("#,##0")
+                .set_align(rust_xlsxwriter::FormatAlign::VerticalCenter),
+        ),
+        decimal: bordered(
+            Format::new()
+                .set_num_format("#,##0.00")
+                .set_align(rust_xlsxwriter::FormatAlign::VerticalCenter),
+        ),
         late: bordered(Format::new().set_background_color(Color::RGB(0xFCE4D6))),
     }
 }
@@ -124,6 +132,7 @@ fn write_unit_sheet(
         for row in &form.rows {
             ws.write_string_with_format(r, 0, &row.code, &st.cell)?;
             ws.write_string_with_format(r, 1, &row.label, &st.cell)?;
+            crate::style::fit_row(ws, r, &[(&row.label, 60.0)])?;
             for (i, col) in form.columns.iter().enumerate() {
                 let v = values
                     .iter()
@@ -215,6 +224,7 @@ fn write_form_totals(
         ws.write_string_with_format(r, 0, &row.code, &st.cell)?;
         ws.write_string_with_format(r, 1, &row.label, &st.cell)?;
         ws.write_string_with_format(r, 2, &row.unit, &st.cell)?;
+        crate::style::fit_row(ws, r, &[(&row.label, 60.0)])?;
         for (j, col) in form.columns.iter().enumerate() {
             let c = 3 + j as u16;
             match sums.get(&(row.code.as_str(), col.number)) {
@@ -235,6 +245,9 @@ fn write_form_totals(
     ws.set_repeat_rows(h, first_data - 1)?;
     Ok(())
 }
+
+/// Column widths of the task sheet: code, task, due, lead, status, date, result, difficulties.
+const TASK_WIDTHS: [f64; 8] = [8.0, 50.0, 12.0, 28.0, 16.0, 14.0, 36.0, 36.0];
 
 fn write_tasks(
     ws: &mut Worksheet,
@@ -301,7 +314,7 @@ fn write_tasks(
                 .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
                 .map(|d| d.format("%d/%m/%Y").to_string())
                 .unwrap_or_default();
-            for (c, text) in [
+            let cells = [
                 task.code.clone(),
                 task.title.clone(),
                 due.clone(),
@@ -310,16 +323,16 @@ fn write_tasks(
                 date,
                 cell(3).unwrap_or_default(),
                 cell(4).unwrap_or_default(),
-            ]
-            .iter()
-            .enumerate()
-            {
+            ];
+            for (c, text) in cells.iter().enumerate() {
                 ws.write_string_with_format(r, c as u16, neutralise(text), f)?;
             }
+            let fit: Vec<(&str, f64)> = cells.iter().map(String::as_str).zip(TASK_WIDTHS).collect();
+            crate::style::fit_row(ws, r, &fit)?;
             r += 1;
         }
     }
-    for (c, w) in [8.0, 50.0, 12.0, 28.0, 16.0, 14.0, 36.0, 36.0].iter().enumerate() {
+    for (c, w) in TASK_WIDTHS.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
     ws.set_freeze_panes(h + 1, 2)?;
@@ -353,6 +366,7 @@ fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) ->
     for (r, v) in (h + 1..).zip(input.indicators.iter().filter(|v| v.unit == input.unit)) {
         ws.write_string_with_format(r, 0, &v.indicator, &st.cell)?;
         ws.write_string_with_format(r, 1, &v.name, &st.cell)?;
+        crate::style::fit_row(ws, r, &[(&v.name, 60.0)])?;
         match v.value {
             Some(x) => ws.write_number_with_format(r, 2, x, &st.decimal)?,
             None => ws.write_string_with_format(r, 2, "Chưa có số liệu", &st.cell)?,
