@@ -93,11 +93,20 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         Block::Title(vec![
             "BÁO CÁO".into(),
             "Kết quả thực hiện chuyển đổi số trong công tác phổ biến, giáo dục pháp luật".into(),
-            format!(
-                "{} ({})",
-                input.period.label(),
-                cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("")
-            ),
+            // A report on one unit of the province names it.
+            match cat.units.get(input.unit).filter(|u| u.code != cat.province.code) {
+                Some(u) => format!(
+                    "{}, {} ({})",
+                    u.name,
+                    input.period.label().to_lowercase(),
+                    cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("")
+                ),
+                None => format!(
+                    "{} ({})",
+                    input.period.label(),
+                    cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("")
+                ),
+            },
         ]),
         Block::Para(format!(
             "Thực hiện {}, Sở Tư pháp báo cáo kết quả {} như sau:",

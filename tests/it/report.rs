@@ -254,6 +254,14 @@ fn the_annual_report_sets_each_figure_beside_the_year_before() {
     // Activities: summed over the units, with the change.
     assert!(text.contains("| Tổng số | Năm trước | Tăng, giảm |"), "{text}");
     assert!(text.contains("| 100 | 80 | +25,0% |"), "{text}");
+    // A report on one unit names it in the title.
+    let ward = pbgdpl_reports::workbook::ReportInput { unit: "99001", ..input };
+    let text_ward = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&ward, date, None));
+    assert!(
+        text_ward.contains("    Phường Thạnh Lý, năm 2026 (chính thức) ("),
+        "{text_ward}"
+    );
+    assert!(!text.contains("Phường Thạnh Lý, năm"), "the province's report does not");
     // The semiannual report has no such columns.
     let s1 = Period::parse("2026S1").unwrap();
     let input = pbgdpl_reports::workbook::ReportInput { period: &s1, ..input };
