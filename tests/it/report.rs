@@ -208,20 +208,9 @@ fn the_annual_report_sets_each_figure_beside_the_year_before() {
         ("99002", "F02", "2026", "01", 1, 50),
     ];
     let engine = engine_over(&cat, &cells, &[]);
-    let stored = |year: &str| -> Vec<pbgdpl_ingest::store::StoredValue> {
-        cells
-            .iter()
-            .filter(|c| c.2 == year)
-            .map(|c| pbgdpl_ingest::store::StoredValue {
-                unit: c.0.into(),
-                form: c.1.into(),
-                period: c.2.into(),
-                row: c.3.into(),
-                column: c.4,
-                value: pbgdpl_ingest::model::Value::Int(c.5),
-                version: 1,
-            })
-            .collect()
+    let stored = |year: &str| {
+        let of_year: Vec<Cell<'_>> = cells.iter().filter(|c| c.2 == year).copied().collect();
+        crate::support::stored_values(&of_year)
     };
     let (now, before) = (stored("2026"), stored("2025"));
     let indicators = compute(&engine, "2026", "99");

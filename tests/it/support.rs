@@ -30,9 +30,9 @@ pub(crate) fn sample_catalog() -> Arc<Catalog> {
 /// One stored cell: (unit, form, period, row, column, value).
 pub(crate) type Cell<'a> = (&'a str, &'a str, &'a str, &'a str, u32, i64);
 
-/// An engine over the given cells, each (unit, form, period) a stored return received on `received`.
-pub(crate) fn engine_over(catalog: &Arc<Catalog>, cells: &[Cell<'_>], received: &[(&str, &str, &str, &str)]) -> Engine {
-    let values: Vec<StoredValue> = cells
+/// The cells as stored values (version 1).
+pub(crate) fn stored_values(cells: &[Cell<'_>]) -> Vec<StoredValue> {
+    cells
         .iter()
         .map(|(unit, form, period, row, column, value)| StoredValue {
             unit: (*unit).into(),
@@ -43,7 +43,12 @@ pub(crate) fn engine_over(catalog: &Arc<Catalog>, cells: &[Cell<'_>], received: 
             value: Value::Int(*value),
             version: 1,
         })
-        .collect();
+        .collect()
+}
+
+/// An engine over the given cells, each (unit, form, period) a stored return received on `received`.
+pub(crate) fn engine_over(catalog: &Arc<Catalog>, cells: &[Cell<'_>], received: &[(&str, &str, &str, &str)]) -> Engine {
+    let values = stored_values(cells);
     let returns: Vec<ReturnRecord> = received
         .iter()
         .enumerate()
