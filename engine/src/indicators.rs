@@ -10,7 +10,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use pbgdpl_ingest::catalog::{
-    Catalog, ColumnType, Due, FormRule, Indicator, IndicatorKind, PeriodKind, SenderLevel, TaskDue, Term,
+    Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKind, SenderLevel, TaskDue, Term,
 };
 use serde::Serialize;
 
@@ -414,7 +414,7 @@ async fn tasks_indicator(ctx: &SessionContext, catalog: &Catalog, list: &str) ->
     let Some(form) = catalog.forms.iter().find(|f| f.rows_from_plan) else {
         return Ok(HashMap::new());
     };
-    let Some(status) = form.columns.iter().find(|c| c.kind == ColumnType::Status) else {
+    let Some(status) = form.status_column() else {
         return Ok(HashMap::new());
     };
     let (done, date_col) = (status.done.clone().unwrap_or_default(), status.date_column.unwrap_or(0));

@@ -279,7 +279,7 @@ fn check_rows_present(form: &Form, draft: &ReturnDraft, issues: &mut Vec<Issue>)
 fn check_tasks(catalog: &Catalog, form: &Form, draft: &mut ReturnDraft, ctx: &Context, issues: &mut Vec<Issue>) {
     let sheet = draft.sheet.clone();
     let plan_issued = catalog.plan_in_force().map(|p| p.issued);
-    let Some(status_col) = form.columns.iter().find(|c| c.kind == ColumnType::Status) else {
+    let Some(status_col) = form.status_column() else {
         return;
     };
     let rows: Vec<String> = draft.values.iter().map(|v| v.row.clone()).collect();

@@ -18,26 +18,32 @@ pub struct StoreFacts {
     pub previous_values: Vec<StoredValue>,
 }
 
+/// The period an annual report compares with: the year before, official edition (the engine falls
+/// back to the preliminary one by itself). None for a semiannual report.
+fn year_before(period: &Period) -> Option<Period> {
+    period.kind.is_annual().then(|| Period {
+        year: period.year - 1,
+        kind: PeriodKind::Official,
+    })
+}
+
 impl StoreFacts {
     pub fn read(store: &Store, period: &Period) -> Result<StoreFacts> {
         let err = |e: pbgdpl_ingest::Error| Error::Input(format!("store: {e}"));
-        let previous_values = if period.kind.is_annual() {
-            let official = Period {
-                year: period.year - 1,
-                kind: PeriodKind::Official,
-            };
-            let preliminary = Period {
-                kind: PeriodKind::Preliminary,
-                ..official
-            };
-            let v = store.latest_values(&official.code()).map_err(err)?;
-            if v.is_empty() {
-                store.latest_values(&preliminary.code()).map_err(err)?
-            } else {
-                v
+        let previous_values = match year_before(period) {
+            Some(official) => {
+                let v = store.latest_values(&official.code()).map_err(err)?;
+                if v.is_empty() {
+                    let preliminary = Period {
+                        kind: PeriodKind::Preliminary,
+                        ..official
+                    };
+                    store.latest_values(&preliminary.code()).map_err(err)?
+                } else {
+                    v
+                }
             }
-        } else {
-            Vec::new()
+            None => Vec::new(),
         };
         Ok(StoreFacts {
             values: store.latest_values(&period.code()).map_err(err)?,
@@ -61,19 +67,14 @@ pub async fn report_files(
         .indicators(&PeriodSpec::Single(*period), unit)
         .await
         .map_err(engine_err)?;
-    let previous = if period.kind.is_annual() {
-        let before = Period {
-            year: period.year - 1,
-            kind: PeriodKind::Official,
-        };
-        Some(
+    let previous = match year_before(period) {
+        Some(before) => Some(
             engine
                 .indicators(&PeriodSpec::Single(before), unit)
                 .await
                 .map_err(engine_err)?,
-        )
-    } else {
-        None
+        ),
+        None => None,
     };
     let input = ReportInput {
         catalog: engine.catalog(),

@@ -10,13 +10,13 @@ use docx_rs::{
     WidthType,
 };
 use pbgdpl_engine::IndicatorValue;
-use pbgdpl_ingest::catalog::{PeriodKind, TaskDue};
+use pbgdpl_ingest::catalog::PeriodKind;
 use pbgdpl_ingest::model::Value;
 use pbgdpl_ingest::store::StoredValue;
 use pbgdpl_ingest::text::{decimal_vi, group_vi};
 
 use crate::charts::{Bar, REPORT_CHART_WIDTH};
-use crate::workbook::ReportInput;
+use crate::workbook::{ReportInput, cell_sums};
 use crate::{Error, Result};
 
 /// One block of the document.
@@ -53,7 +53,6 @@ fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "chưa có số liệu".into())
 }
 
-/// The document's blocks, from the period's computed indicators and stored values.
 /// The year before, for the annual report's comparisons.
 #[derive(Debug, Clone, Copy)]
 pub struct Previous<'a> {
@@ -62,6 +61,7 @@ pub struct Previous<'a> {
     pub values: &'a [StoredValue],
 }
 
+/// The document's blocks, from the period's computed indicators and stored values.
 pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Option<Previous<'_>>) -> Vec<Block> {
     use chrono::Datelike;
     let cat = input.catalog;
@@ -72,6 +72,9 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         cat.province.place.clone()
     };
     let annual = input.period.kind != PeriodKind::Semiannual;
+    // Only the annual report compares with the year before.
+    let previous = previous.filter(|_| annual);
+    let plan_id = cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("");
     let mut out = vec![
         Block::Header {
             left: vec![
@@ -95,17 +98,8 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
             "Kết quả thực hiện chuyển đổi số trong công tác phổ biến, giáo dục pháp luật".into(),
             // A report on one unit of the province names it.
             match cat.units.get(input.unit).filter(|u| u.code != cat.province.code) {
-                Some(u) => format!(
-                    "{}, {} ({})",
-                    u.name,
-                    input.period.label().to_lowercase(),
-                    cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("")
-                ),
-                None => format!(
-                    "{} ({})",
-                    input.period.label(),
-                    cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("")
-                ),
+                Some(u) => format!("{}, {} ({plan_id})", u.name, input.period.label().to_lowercase()),
+                None => format!("{} ({plan_id})", input.period.label()),
             },
         ]),
         Block::Para(format!(
@@ -118,6 +112,21 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         Block::Heading("I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU".into()),
     ];
     let mine: Vec<&IndicatorValue> = input.indicators.iter().filter(|v| v.unit == input.unit).collect();
+    // The rates against targets: in the table and in the chart.
+    let rates: Vec<&IndicatorValue> = mine
+        .iter()
+        .copied()
+        .filter(|v| v.measure == "%" && !v.indicator.starts_with("BC"))
+        .collect();
+    let before = |v: &IndicatorValue| {
+        previous
+            .and_then(|prev| {
+                prev.indicators
+                    .iter()
+                    .find(|p| p.indicator == v.indicator && p.unit == v.unit)
+            })
+            .and_then(|p| p.value)
+    };
     let mut rows = vec![vec![
         "Mã".into(),
         "Chỉ tiêu".into(),
@@ -125,13 +134,10 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         "Mục tiêu".into(),
         "Đánh giá".into(),
     ]];
-    if annual && previous.is_some() {
+    if previous.is_some() {
         rows[0].insert(3, "Năm trước".into());
     }
-    for v in mine
-        .iter()
-        .filter(|v| v.measure == "%" && !v.indicator.starts_with("BC"))
-    {
+    for v in &rates {
         let mut row = vec![
             v.indicator.clone(),
             v.name.clone(),
@@ -141,32 +147,19 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
                 .unwrap_or_else(|| "—".into()),
             v.status.map(|s| s.label().to_owned()).unwrap_or_else(|| "—".into()),
         ];
-        if let (true, Some(prev)) = (annual, previous) {
-            let before = prev
-                .indicators
-                .iter()
-                .find(|p| p.indicator == v.indicator && p.unit == v.unit)
-                .and_then(|p| p.value);
-            row.insert(3, pct(before));
+        if previous.is_some() {
+            row.insert(3, pct(before(v)));
         }
         rows.push(row);
     }
     out.push(Block::Table(rows));
-    let bars: Vec<Bar> = mine
+    let bars: Vec<Bar> = rates
         .iter()
-        .filter(|v| v.measure == "%" && !v.indicator.starts_with("BC"))
         .map(|v| Bar {
             label: v.indicator.clone(),
             value: v.value,
             target: v.target,
-            previous: previous
-                .filter(|_| annual)
-                .and_then(|prev| {
-                    prev.indicators
-                        .iter()
-                        .find(|p| p.indicator == v.indicator && p.unit == v.unit)
-                })
-                .and_then(|p| p.value),
+            previous: before(v),
         })
         .collect();
     if !bars.is_empty() {
@@ -219,26 +212,14 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         out.push(Block::Para(sentence));
     }
     out.push(Block::Heading("II. HOẠT ĐỘNG PHỔ BIẾN, GIÁO DỤC PHÁP LUẬT".into()));
-    let under: std::collections::HashSet<&str> =
-        cat.units.subtree(input.unit).iter().map(|u| u.code.as_str()).collect();
+    let under = input.units_under();
     if let Some(f02) = cat.form("F02") {
-        let totals = |values: &[StoredValue]| {
-            let mut sums: BTreeMap<(String, u32), i64> = BTreeMap::new();
-            for v in values
-                .iter()
-                .filter(|v| v.form == f02.id && under.contains(v.unit.as_str()))
-            {
-                if let Value::Int(n) = v.value {
-                    *sums.entry((v.row.clone(), v.column)).or_default() += n;
-                }
-            }
-            sums
-        };
-        let sums = totals(input.values);
+        let in_scope = |v: &&StoredValue| under.contains(v.unit.as_str());
+        let sums = cell_sums(input.values.iter().filter(in_scope), &f02.id);
         // The annual report sets each count beside the year before's.
         let before = previous
-            .filter(|p| annual && !p.values.is_empty())
-            .map(|p| totals(p.values));
+            .filter(|p| !p.values.is_empty())
+            .map(|p| cell_sums(p.values.iter().filter(in_scope), &f02.id));
         let mut head: Vec<String> = vec!["Mã số".into(), "Chỉ tiêu".into(), "Tổng số".into()];
         if before.is_some() {
             head.extend(["Năm trước".into(), "Tăng, giảm".into()]);
@@ -246,7 +227,7 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         head.push("Trên môi trường số".into());
         let mut rows = vec![head];
         for r in &f02.rows {
-            let get = |sums: &BTreeMap<(String, u32), i64>, c: u32| sums.get(&(r.code.clone(), c)).copied();
+            let get = |sums: &BTreeMap<(&str, u32), i64>, c: u32| sums.get(&(r.code.as_str(), c)).copied();
             let text = |n: Option<i64>| n.map(group_vi).unwrap_or_else(|| "—".into());
             let mut row = vec![r.code.clone(), format!("{} ({})", r.label, r.unit), text(get(&sums, 1))];
             if let Some(before) = &before {
@@ -277,25 +258,25 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
             "Thời hạn".into(),
             "Đã hoàn thành / cơ quan chủ trì".into(),
         ]];
+        // What counts as done is the task form's, as the engine's NV-1 reads it.
+        let tasks = cat.forms.iter().find(|f| f.rows_from_plan);
+        let status = tasks.and_then(|f| f.status_column());
+        let done_text = status.and_then(|c| c.done.clone()).map(Value::Text);
         for t in &plan.tasks {
             let done = t
                 .leads
                 .iter()
                 .filter(|l| {
                     input.values.iter().any(|v| {
-                        v.form == "F03"
+                        tasks.is_some_and(|f| v.form == f.id)
                             && &v.unit == *l
                             && v.row == t.code
-                            && v.column == 1
-                            && v.value == Value::Text("Đã hoàn thành".into())
+                            && status.is_some_and(|c| v.column == c.number)
+                            && Some(&v.value) == done_text.as_ref()
                     })
                 })
                 .count();
-            let due = match &t.due {
-                TaskDue::Date(d) => d.format("%d/%m/%Y").to_string(),
-                TaskDue::Yearly { .. } => "Hằng năm".into(),
-                TaskDue::Ongoing => "Thường xuyên".into(),
-            };
+            let due = t.due.label();
             rows.push(vec![
                 t.code.clone(),
                 t.title.clone(),

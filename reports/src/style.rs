@@ -38,6 +38,18 @@ pub(crate) fn head(extra: Format) -> Format {
     )
 }
 
+/// Width, in characters, of the label column (Chỉ tiêu) of every form sheet; rows are fitted to it.
+pub(crate) const LABEL_WIDTH: f64 = 60.0;
+
+/// A bordered figure with a number format, centred vertically beside wrapped labels.
+pub(crate) fn figure(num_format: &str) -> Format {
+    bordered(
+        Format::new()
+            .set_num_format(num_format)
+            .set_align(FormatAlign::VerticalCenter),
+    )
+}
+
 /// A wrapped label cell.
 pub(crate) fn label() -> Format {
     bordered(Format::new().set_text_wrap().set_align(FormatAlign::VerticalCenter))

@@ -23,19 +23,14 @@ struct Styles {
 }
 
 fn styles() -> Styles {
-    use crate::style::{bold, bordered, head, label, text, title};
+    use crate::style::{bold, bordered, figure, head, label, text, title};
     Styles {
         bold: bold(),
         title: title(),
         head: head(Format::new()),
         number_row: bordered(Format::new().set_italic().set_align(FormatAlign::Center)),
         label: label(),
-        input_count: bordered(
-            Format::new()
-                .set_num_format("#,##0")
-                .set_align(FormatAlign::VerticalCenter)
-                .set_unlocked(),
-        ),
+        input_count: figure("#,##0").set_unlocked(),
         input_text: bordered(Format::new().set_text_wrap().set_unlocked()),
         input_date: bordered(Format::new().set_num_format("dd/mm/yyyy").set_unlocked()),
         italic: text().set_italic().set_align(FormatAlign::Center),
@@ -120,7 +115,7 @@ fn write_form_sheet(
         ["(A)", "(B)", "(C)"],
     )?;
     ws.set_column_width(0, 8)?;
-    ws.set_column_width(1, 60)?;
+    ws.set_column_width(1, crate::style::LABEL_WIDTH)?;
     ws.set_column_width(2, 11)?;
     for (i, col) in form.columns.iter().enumerate() {
         let width = match col.kind {
@@ -137,7 +132,7 @@ fn write_form_sheet(
         ws.write_string_with_format(r, 0, &row.code, &st.label)?;
         ws.write_string_with_format(r, 1, &row.label, &st.label)?;
         ws.write_string_with_format(r, 2, &row.unit, &st.label)?;
-        crate::style::fit_row(ws, r, &[(&row.label, 60.0)])?;
+        crate::style::fit_row(ws, r, &[(&row.label, crate::style::LABEL_WIDTH)])?;
         for (j, col) in form.columns.iter().enumerate() {
             let c = 3 + j as u16;
             if !row.columns.contains(&col.number) {

@@ -1,7 +1,7 @@
 //! The Ministry report workbook: the forms aggregated for the province in the return layout, the
 //! indicators against their targets, and reporting completeness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use pbgdpl_engine::IndicatorValue;
 use pbgdpl_ingest::catalog::{Catalog, Period};
@@ -9,6 +9,7 @@ use pbgdpl_ingest::model::Value;
 use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, Workbook, Worksheet};
 
+use crate::style::LABEL_WIDTH;
 use crate::{Result, neutralise};
 
 /// Everything the report is made of, already computed.
@@ -24,6 +25,32 @@ pub struct ReportInput<'a> {
     pub returns: &'a [ReturnRecord],
 }
 
+impl ReportInput<'_> {
+    /// The codes of the report's unit and every unit under it.
+    pub(crate) fn units_under(&self) -> HashSet<&str> {
+        self.catalog
+            .units
+            .subtree(self.unit)
+            .iter()
+            .map(|u| u.code.as_str())
+            .collect()
+    }
+}
+
+/// A form's whole-number cells summed over `values`, by (row, column).
+pub(crate) fn cell_sums<'a>(
+    values: impl IntoIterator<Item = &'a StoredValue>,
+    form: &str,
+) -> BTreeMap<(&'a str, u32), i64> {
+    let mut sums = BTreeMap::new();
+    for v in values.into_iter().filter(|v| v.form == form) {
+        if let Value::Int(n) = v.value {
+            *sums.entry((v.row.as_str(), v.column)).or_default() += n;
+        }
+    }
+    sums
+}
+
 struct Styles {
     title: Format,
     bold: Format,
@@ -35,22 +62,14 @@ struct Styles {
 }
 
 fn styles() -> Styles {
-    use crate::style::{bold, bordered, head, label, title};
+    use crate::style::{bold, bordered, figure, head, label, title};
     Styles {
         title: title(),
         bold: bold(),
         head: head(Format::new().set_background_color(Color::RGB(0xDDEBF7))),
         cell: label(),
-        number: bordered(
-            Format::new()
-                .set_num_format("#,##0")
-                .set_align(rust_xlsxwriter::FormatAlign::VerticalCenter),
-        ),
-        decimal: bordered(
-            Format::new()
-                .set_num_format("#,##0.00")
-                .set_align(rust_xlsxwriter::FormatAlign::VerticalCenter),
-        ),
+        number: figure("#,##0"),
+        decimal: figure("#,##0.00"),
         late: bordered(Format::new().set_background_color(Color::RGB(0xFCE4D6))),
     }
 }
@@ -59,13 +78,7 @@ fn styles() -> Styles {
 pub fn report_workbook(input: &ReportInput<'_>) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let st = styles();
-    let under: std::collections::HashSet<&str> = input
-        .catalog
-        .units
-        .subtree(input.unit)
-        .iter()
-        .map(|u| u.code.as_str())
-        .collect();
+    let under = input.units_under();
     let values: Vec<&StoredValue> = input
         .values
         .iter()
@@ -132,7 +145,7 @@ fn write_unit_sheet(
         for row in &form.rows {
             ws.write_string_with_format(r, 0, &row.code, &st.cell)?;
             ws.write_string_with_format(r, 1, &row.label, &st.cell)?;
-            crate::style::fit_row(ws, r, &[(&row.label, 60.0)])?;
+            crate::style::fit_row(ws, r, &[(&row.label, LABEL_WIDTH)])?;
             for (i, col) in form.columns.iter().enumerate() {
                 let v = values
                     .iter()
@@ -147,7 +160,7 @@ fn write_unit_sheet(
         r += 1;
     }
     ws.set_column_width(0, 8)?;
-    ws.set_column_width(1, 60)?;
+    ws.set_column_width(1, LABEL_WIDTH)?;
     for c in 2..6 {
         ws.set_column_width(c, 16)?;
     }
@@ -213,18 +226,13 @@ fn write_form_totals(
     )?;
     let h = 6;
     let first_data = crate::template::form_header(ws, &st.head, &st.head, h, form, "Chỉ tiêu", ["(A)", "(B)", "(C)"])?;
-    let mut sums: BTreeMap<(&str, u32), i64> = BTreeMap::new();
-    for v in values.iter().filter(|v| v.form == form.id) {
-        if let Value::Int(n) = v.value {
-            *sums.entry((v.row.as_str(), v.column)).or_default() += n;
-        }
-    }
+    let sums = cell_sums(values.iter().copied(), &form.id);
     for (i, row) in form.rows.iter().enumerate() {
         let r = first_data + i as u32;
         ws.write_string_with_format(r, 0, &row.code, &st.cell)?;
         ws.write_string_with_format(r, 1, &row.label, &st.cell)?;
         ws.write_string_with_format(r, 2, &row.unit, &st.cell)?;
-        crate::style::fit_row(ws, r, &[(&row.label, 60.0)])?;
+        crate::style::fit_row(ws, r, &[(&row.label, LABEL_WIDTH)])?;
         for (j, col) in form.columns.iter().enumerate() {
             let c = 3 + j as u16;
             match sums.get(&(row.code.as_str(), col.number)) {
@@ -236,7 +244,7 @@ fn write_form_totals(
         }
     }
     ws.set_column_width(0, 8)?;
-    ws.set_column_width(1, 60)?;
+    ws.set_column_width(1, LABEL_WIDTH)?;
     ws.set_column_width(2, 11)?;
     for j in 0..form.columns.len() as u16 {
         ws.set_column_width(3 + j, 16)?;
@@ -282,13 +290,12 @@ fn write_tasks(
         return Ok(());
     };
     let end = input.period.end(&input.catalog.periods);
+    // What counts as done is the form's, as the engine's NV-1 reads it.
+    let status = form.status_column();
+    let (status_col, done) = (status.map_or(1, |c| c.number), status.and_then(|c| c.done.as_ref()));
     let mut r = h + 1;
     for task in &plan.tasks {
-        let due = match &task.due {
-            pbgdpl_ingest::catalog::TaskDue::Date(d) => d.format("%d/%m/%Y").to_string(),
-            pbgdpl_ingest::catalog::TaskDue::Yearly { .. } => "Hằng năm".into(),
-            pbgdpl_ingest::catalog::TaskDue::Ongoing => "Thường xuyên".into(),
-        };
+        let due = task.due.label();
         for lead in task
             .leads
             .iter()
@@ -300,9 +307,9 @@ fn write_tasks(
                     .find(|v| v.form == form.id && &v.unit == lead && v.row == task.code && v.column == col)
                     .map(|v| v.value.to_text())
             };
-            let status = cell(1).unwrap_or_else(|| "Chưa báo cáo".into());
+            let status = cell(status_col).unwrap_or_else(|| "Chưa báo cáo".into());
             let overdue =
-                matches!(task.due, pbgdpl_ingest::catalog::TaskDue::Date(d) if d <= end) && status != "Đã hoàn thành";
+                matches!(task.due, pbgdpl_ingest::catalog::TaskDue::Date(d) if d <= end) && Some(&status) != done;
             let f = if overdue { &st.late } else { &st.cell };
             let lead_name = input
                 .catalog
@@ -366,7 +373,7 @@ fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) ->
     for (r, v) in (h + 1..).zip(input.indicators.iter().filter(|v| v.unit == input.unit)) {
         ws.write_string_with_format(r, 0, &v.indicator, &st.cell)?;
         ws.write_string_with_format(r, 1, &v.name, &st.cell)?;
-        crate::style::fit_row(ws, r, &[(&v.name, 60.0)])?;
+        crate::style::fit_row(ws, r, &[(&v.name, LABEL_WIDTH)])?;
         match v.value {
             Some(x) => ws.write_number_with_format(r, 2, x, &st.decimal)?,
             None => ws.write_string_with_format(r, 2, "Chưa có số liệu", &st.cell)?,
@@ -412,7 +419,10 @@ fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) ->
         chart.y_axis().set_min(0).set_max(100);
         ws.insert_chart(last + 3, 1, &chart)?;
     }
-    for (c, w) in [8.0, 60.0, 12.0, 8.0, 10.0, 10.0, 12.0, 12.0, 24.0].iter().enumerate() {
+    for (c, w) in [8.0, LABEL_WIDTH, 12.0, 8.0, 10.0, 10.0, 12.0, 12.0, 24.0]
+        .iter()
+        .enumerate()
+    {
         ws.set_column_width(c as u16, *w)?;
     }
     Ok(())

@@ -232,6 +232,12 @@ impl Form {
         self.columns.iter().find(|c| c.number == number)
     }
 
+    /// The task status column of a form whose rows are a plan's tasks (F03): its `done` choice and
+    /// `date_column` say what counts as done and when.
+    pub fn status_column(&self) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.kind == ColumnType::Status)
+    }
+
     pub fn row(&self, code: &str) -> Option<&RowDef> {
         self.rows.iter().find(|r| r.code == code)
     }

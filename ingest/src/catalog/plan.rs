@@ -41,6 +41,17 @@ pub enum TaskDue {
     Ongoing,
 }
 
+impl TaskDue {
+    /// As printed in reports: `31/12/2027`, `Hằng năm`, `Thường xuyên`.
+    pub fn label(&self) -> String {
+        match self {
+            TaskDue::Date(d) => d.format("%d/%m/%Y").to_string(),
+            TaskDue::Yearly { .. } => "Hằng năm".into(),
+            TaskDue::Ongoing => "Thường xuyên".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Task {
     pub code: String,
