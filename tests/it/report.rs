@@ -108,9 +108,23 @@ fn the_report_workbook_adds_up_the_sample_returns_exactly() {
     let store = dir.path().join("store").display().to_string();
     let returns = samples().join("returns").display().to_string();
     assert!(
-        crate::support::run(&["--store", &store, "--units", &units, "ingest", &returns], dir.path())
-            .status
-            .success()
+        // A fixed receipt day: the completeness sheet's dates and statuses must not depend on the day the
+        // test runs (the 2026S1 deadline is 06/06/2026).
+        crate::support::run(
+            &[
+                "--store",
+                &store,
+                "--units",
+                &units,
+                "ingest",
+                "--received-at",
+                "2026-06-05",
+                &returns
+            ],
+            dir.path()
+        )
+        .status
+        .success()
     );
     let out = crate::support::run(
         &[
