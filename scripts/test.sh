@@ -18,6 +18,14 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# Architecture Invariant (ARCHITECTURE.md): the engine and the reports link neither SQLite nor calamine,
+# whatever reaches them through other crates.
+for crate in pbgdpl-engine pbgdpl-reports pbgdpl-catalog; do
+  if cargo tree -p "$crate" -e normal --prefix none | grep -E '^(rusqlite|libsqlite3-sys|calamine) '; then
+    echo "architecture: $crate must not depend on SQLite or calamine" >&2
+    exit 1
+  fi
+done
 # The doc tests are left out (there are none); the last line sums up every test binary.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,18 +1,21 @@
 //! The JSON API under `/api/v1` (`interfaces.md`): bearer tokens, roles, returns as JSON or workbooks,
-//! who reported what, and the indicators.
+//! who reported what, and the indicators. The token is checked before any body is read.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Multipart, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pbgdpl_ingest::completeness;
-use pbgdpl_ingest::pipeline::{self, ImportSummary, JsonReturn, Options};
-use pbgdpl_ingest::store::User;
+use pbgdpl_catalog::model::{ImportSummary, JsonReturn};
+use pbgdpl_catalog::{Period, User, is_late, received_on};
+use pbgdpl_ingest::pipeline::Options;
 use serde::Deserialize;
 
-use crate::{AppError, AppState, PeriodUnit};
+use crate::pages::PeriodUnit;
+use crate::session::client;
+use crate::{AppError, AppState};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -50,31 +53,33 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(<ApiDoc as utoipa::OpenApi>::openapi())
 }
 
-/// The user behind the request's bearer token.
-pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<User, AppError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(AppError::Unauthorized)?;
-    state
-        .store()?
-        .user_by_token(token.trim())?
-        .ok_or(AppError::Unauthorized)
+/// The user behind the request's bearer token, with the client address. As an extractor of the
+/// request's head it runs before any body is read: an unauthenticated upload costs nothing.
+pub(crate) struct ApiUser {
+    pub user: User,
+    pub from: Option<String>,
 }
 
-/// May this user send returns for `unit`? Admins for any unit, reporters for their own.
-fn may_submit(user: &User, unit: &str) -> Result<(), AppError> {
-    match user.role.as_str() {
-        "admin" => Ok(()),
-        "reporter" if user.unit.as_deref() == Some(unit) => Ok(()),
-        "reporter" => Err(AppError::Forbidden(format!(
-            "Tài khoản chỉ được gửi báo cáo của đơn vị {}",
-            user.unit.as_deref().unwrap_or("?")
-        ))),
-        _ => Err(AppError::Forbidden(
-            "Tài khoản chỉ có quyền xem, không được gửi báo cáo".into(),
-        )),
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned())
+            .ok_or(AppError::Unauthorized)?;
+        let now = state.now();
+        let user = state
+            .blocking(move |st| Ok(st.store.user_by_token(&token, now)?))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(ApiUser {
+            user,
+            from: client(parts),
+        })
     }
 }
 
@@ -84,14 +89,15 @@ pub(crate) struct DryRun {
     dry_run: bool,
 }
 
-fn options(user: &User, dry_run: bool, source: &str) -> Options {
+fn options(state: &AppState, who: &ApiUser, dry_run: bool, source: &str) -> Options {
     Options {
         dry_run,
-        submitted_by: Some(user.name.clone()),
+        submitted_by: Some(who.user.name.clone()),
         source: source.into(),
+        client: who.from.clone(),
         // A reporter's returns must be its own unit's, whatever the file says.
-        unit: user.unit.clone().filter(|_| user.role == "reporter"),
-        ..Options::default()
+        unit: who.user.bound_unit().map(str::to_owned),
+        ..Options::received(state.now())
     }
 }
 
@@ -113,32 +119,21 @@ fn summary_response(summary: ImportSummary) -> Response {
         (status = 400, description = "rejected, with the import summary", body = ImportSummary),
         (status = 401, description = "no valid token"),
         (status = 403, description = "outside the token's unit or role"),
-        (status = 413, description = "body over 20 MiB")))]
+        (status = 413, description = "body over 20 MiB"),
+        (status = 503, description = "the store is busy: retry after the Retry-After seconds")))]
 async fn submit_json(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    who: ApiUser,
     Query(q): Query<DryRun>,
     body: Result<Json<JsonReturn>, JsonRejection>,
 ) -> Result<Response, AppError> {
-    let user = authenticate(&state, &headers)?;
     let Json(ret) = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
         _ => AppError::BadRequest(format!("Nội dung JSON không hợp lệ: {}", e.body_text())),
     })?;
-    may_submit(&user, &ret.unit)?;
-    let opts = options(&user, q.dry_run, "api");
-    let st = state.clone();
-    let summary = tokio::task::spawn_blocking(move || -> Result<ImportSummary, AppError> {
-        let mut store = st.store()?;
-        Ok(pipeline::ingest_drafts(
-            &st.catalog,
-            &mut store,
-            vec![ret.into_draft()],
-            &opts,
-        )?)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))??;
+    who.user.check_submit(&ret.unit)?;
+    let opts = options(&state, &who, q.dry_run, "api");
+    let summary = state.ingest_drafts(vec![ret.into_draft()], opts).await?;
     Ok(summary_response(summary))
 }
 
@@ -150,49 +145,39 @@ async fn submit_json(
         (status = 400, description = "rejected, with the import summary", body = ImportSummary),
         (status = 401, description = "no valid token"),
         (status = 403, description = "outside the token's unit or role"),
-        (status = 413, description = "file over 20 MiB")))]
+        (status = 413, description = "file over 20 MiB"),
+        (status = 503, description = "the store or every upload worker is busy: retry after the Retry-After seconds")))]
 async fn upload(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    who: ApiUser,
     Query(q): Query<DryRun>,
-    mut form: Multipart,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let user = authenticate(&state, &headers)?;
-    if user.role == "viewer" {
-        return Err(AppError::Forbidden(
-            "Tài khoản chỉ có quyền xem, không được gửi báo cáo".into(),
-        ));
-    }
+    who.user.check_send()?;
+    let mut form =
+        form.map_err(|e| AppError::BadRequest(format!("Dữ liệu gửi lên không hợp lệ: {}", e.body_text())))?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut unit = None;
     let mut period = None;
     let mut dry_run = q.dry_run;
-    let too_large = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge
-        } else {
-            AppError::BadRequest(format!("Dữ liệu gửi lên không hợp lệ: {}", e.body_text()))
-        }
-    };
-    while let Some(field) = form.next_field().await.map_err(too_large)? {
+    use crate::submit::multipart_error as bad;
+    while let Some(field) = form.next_field().await.map_err(bad)? {
         match field.name().unwrap_or_default() {
             "file" => {
                 let name = field.file_name().unwrap_or("upload.xlsx").to_owned();
-                file = Some((name, field.bytes().await.map_err(too_large)?.to_vec()));
+                file = Some((name, field.bytes().await.map_err(bad)?.to_vec()));
             }
-            "unit" => unit = Some(field.text().await.map_err(too_large)?.trim().to_owned()).filter(|s| !s.is_empty()),
-            "period" => {
-                period = Some(field.text().await.map_err(too_large)?.trim().to_owned()).filter(|s| !s.is_empty())
-            }
-            "dry_run" => dry_run = matches!(field.text().await.map_err(too_large)?.trim(), "true" | "1" | "on"),
+            "unit" => unit = Some(field.text().await.map_err(bad)?.trim().to_owned()).filter(|s| !s.is_empty()),
+            "period" => period = Some(field.text().await.map_err(bad)?.trim().to_owned()).filter(|s| !s.is_empty()),
+            "dry_run" => dry_run = matches!(field.text().await.map_err(bad)?.trim(), "true" | "1" | "on"),
             _ => {}
         }
     }
     let (name, bytes) = file.ok_or_else(|| AppError::BadRequest("Thiếu tệp báo cáo (trường \"file\")".into()))?;
     if let Some(u) = &unit {
-        may_submit(&user, u)?;
+        who.user.check_submit(u)?;
     }
-    let mut opts = options(&user, dry_run, "web");
+    let mut opts = options(&state, &who, dry_run, "web");
     if unit.is_some() {
         opts.unit = unit;
     }
@@ -207,26 +192,28 @@ async fn upload(
     responses((status = 200, description = "stored versions"), (status = 401, description = "no valid token")))]
 async fn list_returns(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    who: ApiUser,
     Query(q): Query<PeriodUnit>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let user = authenticate(&state, &headers)?;
-    let store = state.store()?;
+    let records = {
+        let period = q.period.clone();
+        state
+            .blocking(move |st| Ok(st.store.returns(period.as_deref())?))
+            .await?
+    };
     let cat = &state.catalog;
-    let records = store.returns(q.period.as_deref())?;
     let mut out = Vec::new();
     for r in records {
-        if user.role == "reporter" && user.unit.as_deref() != Some(r.unit.as_str()) {
+        // A reporter lists its own unit's returns only.
+        if who.user.bound_unit().is_some_and(|own| own != r.unit) {
             continue;
         }
         if q.unit.as_deref().is_some_and(|u| u != r.unit) {
             continue;
         }
-        let deadline = pbgdpl_ingest::catalog::Period::parse(&r.period).and_then(|p| cat.deadline(&r.unit, &p));
+        let deadline = Period::parse(&r.period).and_then(|p| cat.deadline(&r.unit, &p));
         // Per version: a correction sent after the deadline is late even if the first version was not.
-        let late = deadline
-            .zip(completeness::received_on(&r.received_at))
-            .map(|(d, on)| completeness::is_late(on, d));
+        let late = deadline.zip(received_on(&r.received_at)).map(|(d, on)| is_late(on, d));
         out.push(serde_json::json!({
             "unit": r.unit, "form": r.form, "period": r.period, "version": r.version,
             "received_at": r.received_at, "submitted_by": r.submitted_by, "source": r.source,
@@ -236,32 +223,33 @@ async fn list_returns(
     Ok(Json(serde_json::Value::Array(out)))
 }
 
-/// Indicators for a unit (default: the province) and its children.
+/// Indicators for a unit (default: the province) and its children; a reporter gets its own unit and
+/// the province level only, never a sibling's figures.
 #[utoipa::path(get, path = "/api/v1/indicators",
     params(("period" = Option<String>, Query, description = "2026S1, 2026P, 2026 or a phase 2025-2027"), ("unit" = Option<String>, Query)),
     responses(
         (status = 200, description = "indicator values", body = Vec<pbgdpl_engine::IndicatorValue>),
-        (status = 400, description = "unknown period or unit"),
+        (status = 400, description = "unknown period or unit, or a period outside the catalog's programmes"),
         (status = 401, description = "no valid token"),
         (status = 403, description = "another unit's figures")))]
 async fn indicators(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    who: ApiUser,
     Query(q): Query<PeriodUnit>,
 ) -> Result<Response, AppError> {
-    let user = authenticate(&state, &headers)?;
-    let (spec, unit) = state.resolve(q)?;
-    // A reporter reads the province-level indicators and its own unit's, nobody else's.
-    if user.role == "reporter" && unit != state.catalog.province.code && user.unit.as_deref() != Some(unit.as_str()) {
-        return Err(AppError::Forbidden(format!(
-            "Không có quyền xem số liệu của đơn vị {unit}"
-        )));
+    let (spec, unit) = state.resolve(q.period, q.unit).await?;
+    who.user.check_view(&unit, &state.catalog.province.code)?;
+    if who.user.sees_all_units() {
+        let json = state.indicators_json(&spec, &unit).await?;
+        return Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response());
     }
-    if state.catalog.units.get(&unit).is_none() {
-        return Err(AppError::BadRequest(format!(
-            "Đơn vị \"{unit}\" không có trong danh sách"
-        )));
-    }
-    let json = state.indicators_json(&spec, &unit).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+    // A reporter: the unit asked for (its own, or the province) without the children beside it,
+    // unless the child is its own unit.
+    let values = state.indicators(&spec, &unit).await?;
+    let own = who.user.unit.as_deref();
+    let mine: Vec<_> = values
+        .iter()
+        .filter(|v| v.unit == unit || Some(v.unit.as_str()) == own)
+        .collect();
+    Ok(Json(mine).into_response())
 }

@@ -1,25 +1,57 @@
 //! Server-rendered pages in Vietnamese: Tổng quan, Chỉ tiêu, Tình hình nộp báo cáo, Báo cáo của đơn
-//! vị. Numbers are written the Vietnamese way (1.234,5); every page takes `?period=&unit=` so that its
-//! URL can be bookmarked and shared; charts are inline SVG.
+//! vị, and the report download. Every page takes `?period=&unit=` so that its URL can be bookmarked
+//! and shared; charts are inline SVG. Bodies that depend on the store only are rendered once per
+//! store generation; the frame around them per request.
 
-use std::fmt::Write as _;
-
-use axum::extract::{Path, Query, State};
-use axum::response::Html;
-use pbgdpl_engine::{IndicatorValue, PeriodSpec, Status};
-use pbgdpl_ingest::catalog::Period;
-use pbgdpl_ingest::text::{decimal_vi, group_vi};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use pbgdpl_catalog::text::{decimal_vi, group_vi};
+use pbgdpl_catalog::{Indicator, Period, PeriodSpec, Role, local_date};
+use pbgdpl_engine::{IndicatorValue, Status};
+use serde::Deserialize;
 
 use crate::session::SessionUser;
-use crate::{AppError, AppState, PeriodUnit};
+use crate::views::{self, Choice, Layout, Link, render};
+use crate::{AppError, AppState};
 
-/// HTML-escapes text.
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+/// `?period=&unit=` as every page and the API take them.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PeriodUnit {
+    pub period: Option<String>,
+    pub unit: Option<String>,
+}
+
+/// The shared context of a page: who asks, for which period and unit, already checked against the
+/// catalog and against what this person may see.
+pub(crate) struct Viewer {
+    pub who: SessionUser,
+    pub spec: PeriodSpec,
+    pub unit: String,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let who = SessionUser::from_request_parts(parts, state).await?;
+        let Query(q) = Query::<PeriodUnit>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.body_text()).into_response())?;
+        // A unit's own page names the unit in its path.
+        let unit = match parts.uri.path().strip_prefix("/don-vi/") {
+            Some(code) => Some(code.to_owned()),
+            None => q.unit,
+        };
+        let (spec, unit) = state
+            .resolve(q.period, unit)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        who.user
+            .check_view(&unit, &state.catalog.province.code)
+            .map_err(|d| AppError::from(d).into_response())?;
+        Ok(Viewer { who, spec, unit })
+    }
 }
 
 fn is_rate(v: &IndicatorValue) -> bool {
@@ -28,143 +60,106 @@ fn is_rate(v: &IndicatorValue) -> bool {
 
 fn value_text(v: &IndicatorValue) -> String {
     match v.value {
-        Some(x) if is_rate(v) => format!("{} {}", decimal_vi(x, 2), esc(&v.measure)),
+        Some(x) if is_rate(v) => format!("{} {}", decimal_vi(x, 2), v.measure),
         Some(x) => decimal_vi(x, 0),
         None => "Chưa có số liệu".into(),
     }
 }
 
-/// The page frame: navigation, period and unit selectors, and the body.
-fn page(
+fn date_vi(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m, d] => format!("{d}/{m}/{y}"),
+        _ => iso.to_owned(),
+    }
+}
+
+fn query(spec: &impl std::fmt::Display, unit: &str) -> String {
+    format!("?period={spec}&unit={unit}")
+}
+
+/// The page frame: navigation, period and unit selectors, the user, and the body.
+pub(crate) async fn frame(
     state: &AppState,
-    who: &SessionUser,
+    v: &Viewer,
     title: &str,
-    spec: &PeriodSpec,
-    unit: &str,
     active: &str,
     body: &str,
-) -> Result<Html<String>, AppError> {
-    let periods = state.periods_with_data()?;
-    let mut period_opts = String::new();
-    let current = spec.to_string();
-    let mut listed: Vec<String> = periods.iter().map(|p| p.code()).collect();
+) -> Result<Response, AppError> {
+    let current = v.spec.to_string();
+    let mut listed: Vec<String> = state.periods_with_data().await?.iter().map(Period::code).collect();
     if !listed.contains(&current) {
         listed.push(current.clone());
     }
-    for code in &listed {
-        let label = Period::parse(code).map(|p| p.label()).unwrap_or_else(|| code.clone());
-        let sel = if *code == current { " selected" } else { "" };
-        let _ = write!(
-            period_opts,
-            "<option value=\"{}\"{sel}>{}</option>",
-            esc(code),
-            esc(&label)
-        );
-    }
+    let periods = listed
+        .iter()
+        .map(|code| Choice {
+            label: Period::parse(code).map(|p| p.label()).unwrap_or_else(|| code.clone()),
+            selected: *code == current,
+            value: code.clone(),
+        })
+        .collect();
     let cat = &state.catalog;
-    let mut unit_opts = String::new();
-    for u in cat
+    let units = cat
         .units
         .subtree(&cat.province.code)
         .into_iter()
-        .filter(|u| who.may_view(&u.code, &cat.province.code))
-    {
-        let sel = if u.code == unit { " selected" } else { "" };
-        let _ = write!(
-            unit_opts,
-            "<option value=\"{}\"{sel}>{} ({})</option>",
-            esc(&u.code),
-            esc(&u.name),
-            esc(&u.code)
-        );
-    }
-    let q = format!("?period={}&amp;unit={}", esc(&current), esc(unit));
-    let own = who.user.unit.clone().unwrap_or_else(|| unit.to_owned());
+        .filter(|u| v.who.user.may_view(&u.code, &cat.province.code))
+        .map(|u| Choice {
+            value: u.code.clone(),
+            label: format!("{} ({})", u.name, u.code),
+            selected: u.code == v.unit,
+        })
+        .collect();
+    let q = query(&current, &v.unit);
+    let own = v.who.user.unit.clone().unwrap_or_else(|| v.unit.clone());
+    let unit_page = if v.who.user.sees_all_units() {
+        v.unit.as_str()
+    } else {
+        own.as_str()
+    };
     let mut links = vec![
         (String::new(), "Tổng quan"),
         ("chi-tieu/CDS-1".to_owned(), "Chỉ tiêu"),
         ("nop-bao-cao".to_owned(), "Tình hình nộp báo cáo"),
-        (
-            format!("don-vi/{}", if who.sees_all_units() { unit } else { own.as_str() }),
-            "Báo cáo của đơn vị",
-        ),
+        (format!("don-vi/{unit_page}"), "Báo cáo của đơn vị"),
     ];
-    if who.user.role != "viewer" {
+    if v.who.user.check_send().is_ok() {
         links.push(("nop".to_owned(), "Nộp báo cáo"));
     }
     let nav = links
-        .iter()
-        .map(|(href, label)| {
-            let class = if *label == active { " class=\"active\"" } else { "" };
-            format!("<a href=\"/{href}{q}\"{class}>{label}</a>")
+        .into_iter()
+        .map(|(href, label)| Link {
+            href: format!("/{href}{q}"),
+            label: label.to_owned(),
+            active: label == active,
         })
-        .collect::<Vec<_>>()
-        .join("");
-    Ok(Html(format!(
-        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} — PBGDPL {province}</title><style>{CSS}</style></head><body>\
-         <header><div class=\"brand\">PBGDPL · {province}</div><nav>{nav}</nav>\
-         <form method=\"get\" class=\"pick\"><label>Kỳ báo cáo <select name=\"period\">{period_opts}</select></label>\
-         <label>Đơn vị <select name=\"unit\">{unit_opts}</select></label><button>Xem</button></form>\
-         <form method=\"post\" action=\"/dang-xuat\" class=\"who\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{user} <button>Đăng xuất</button></form></header>\
-         <main><h1>{title}</h1>{body}</main></body></html>",
-        title = esc(title),
-        province = esc(&cat.province.name),
-        csrf = esc(&who.csrf),
-        user = esc(&who.user.name),
-    )))
-}
-
-/// A reporter sees the province level and its own unit only.
-fn check_view(who: &SessionUser, state: &AppState, unit: &str) -> Result<(), AppError> {
-    if who.may_view(unit, &state.catalog.province.code) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "Tài khoản không được xem số liệu của đơn vị {unit}"
-        )))
-    }
+        .collect();
+    let html = render(&Layout {
+        title: title.to_owned(),
+        province: cat.province.name.clone(),
+        nav,
+        periods,
+        units,
+        csrf: v.who.csrf.clone(),
+        user: v.who.user.name.clone(),
+        body,
+    })?;
+    Ok(Html(html).into_response())
 }
 
 /// Tổng quan: one tile per indicator with value, target, Đạt/Chưa đạt, gap, pace and coverage.
-pub(crate) async fn overview(
-    State(state): State<AppState>,
-    who: SessionUser,
-    Query(q): Query<PeriodUnit>,
-) -> Result<Html<String>, AppError> {
-    let (spec, unit) = state.resolve(q)?;
-    check_view(&who, &state, &unit)?;
-    let key = format!("overview?{spec}&{unit}&{}", who.sees_all_units());
-    let body = cached_body(&state, key, overview_body(&state, &who, &spec, &unit)).await?;
-    page(
-        &state,
-        &who,
-        "Tổng quan công tác PBGDPL",
-        &spec,
-        &unit,
-        "Tổng quan",
-        &body,
-    )
+pub(crate) async fn overview(State(state): State<AppState>, v: Viewer) -> Result<Response, AppError> {
+    let key = format!("overview?{}&{}&{}", v.spec, v.unit, v.who.user.sees_all_units());
+    let body = state
+        .cached_page(
+            key,
+            overview_body(&state, v.who.user.sees_all_units(), &v.spec, &v.unit),
+        )
+        .await?;
+    frame(&state, &v, "Tổng quan công tác PBGDPL", "Tổng quan", &body).await
 }
 
-/// A page body that depends on the store only, rendered once per store generation (charts and
-/// summaries are the costly parts); the page around it, with the user's name and CSRF token, is
-/// rendered per request. `build` is not polled when the body is cached.
-async fn cached_body(
-    state: &AppState,
-    key: String,
-    build: impl std::future::Future<Output = Result<String, AppError>>,
-) -> Result<std::sync::Arc<str>, AppError> {
-    let generation = state.generation()?;
-    if let Some(body) = state.cached_page(generation, &key) {
-        return Ok(body);
-    }
-    let body: std::sync::Arc<str> = build.await?.into();
-    state.keep_page(generation, key, body.clone());
-    Ok(body)
-}
-
-async fn overview_body(state: &AppState, who: &SessionUser, spec: &PeriodSpec, unit: &str) -> Result<String, AppError> {
+async fn overview_body(state: &AppState, sees_all: bool, spec: &PeriodSpec, unit: &str) -> Result<String, AppError> {
     let unit_name = state
         .catalog
         .units
@@ -174,7 +169,7 @@ async fn overview_body(state: &AppState, who: &SessionUser, spec: &PeriodSpec, u
     let values = state.indicators(spec, unit).await?;
     // A small trend per tile: the indicator over every period with data (results are cached).
     let mut trends: std::collections::HashMap<String, Vec<(String, Option<f64>)>> = Default::default();
-    for p in state.periods_with_data()? {
+    for p in state.periods_with_data().await? {
         for v in state
             .indicators(&PeriodSpec::Single(p), unit)
             .await?
@@ -184,7 +179,7 @@ async fn overview_body(state: &AppState, who: &SessionUser, spec: &PeriodSpec, u
             trends.entry(v.indicator.clone()).or_default().push((p.code(), v.value));
         }
     }
-    let mut tiles = String::new();
+    let mut tiles = Vec::new();
     for v in values.iter().filter(|v| v.unit == unit) {
         let spark = match trends.get(&v.indicator) {
             Some(points) if points.iter().filter(|p| p.1.is_some()).count() > 1 => {
@@ -197,134 +192,112 @@ async fn overview_body(state: &AppState, who: &SessionUser, spec: &PeriodSpec, u
             Some(Status::ChuaDat) => ("Chưa đạt", "bad"),
             None => ("", "none"),
         };
-        let target = v
-            .target
-            .map(|t| {
+        tiles.push(views::Tile {
+            class,
+            code: v.indicator.clone(),
+            name: v.name.clone(),
+            raw: v.value.map(|x| x.to_string()).unwrap_or_default(),
+            value: value_text(v),
+            badge,
+            target: v.target.map(|t| {
                 format!(
-                    "<p>Mục tiêu ≥ {}% — {}</p>",
+                    "Mục tiêu ≥ {}% — {}",
                     decimal_vi(t, 0),
-                    esc(v.phase.as_deref().unwrap_or(""))
+                    v.phase.as_deref().unwrap_or("")
                 )
-            })
-            .unwrap_or_default();
-        let gap = v
-            .gap
-            .map(|g| format!("<p>Chênh lệch {} điểm %</p>", decimal_vi(g, 2)))
-            .unwrap_or_default();
-        let pace = v
-            .pace
-            .map(|p| format!("<p>Cần tăng {} điểm %/năm</p>", decimal_vi(p, 2)))
-            .unwrap_or_default();
-        let coverage = v
-            .coverage
-            .map(|c| {
+            }),
+            gap: v.gap.map(|g| format!("Chênh lệch {} điểm %", decimal_vi(g, 2))),
+            pace: v.pace.map(|p| format!("Cần tăng {} điểm %/năm", decimal_vi(p, 2))),
+            coverage: v.coverage.map(|c| {
                 format!(
-                    "<p>Đơn vị báo cáo: {}/{} ({}%)</p>",
+                    "Đơn vị báo cáo: {}/{} ({}%)",
                     v.reporting,
                     v.due,
                     decimal_vi(c * 100.0, 0)
                 )
-            })
-            .unwrap_or_default();
-        let _ = write!(
-            tiles,
-            "<a class=\"tile {class}\" data-indicator=\"{code}\" href=\"/chi-tieu/{code}?period={period}&amp;unit={unit}\">\
-             <h3>{code}</h3><p class=\"name\">{name}</p><p class=\"value\" data-value=\"{raw}\">{value}</p>\
-             <p class=\"badge\">{badge}</p>{target}{gap}{pace}{coverage}<div class=\"spark\">{spark}</div></a>",
-            code = esc(&v.indicator),
-            name = esc(&v.name),
-            raw = v.value.map(|x| x.to_string()).unwrap_or_default(),
-            value = value_text(v),
-            period = esc(&spec.to_string()),
-            unit = esc(unit),
-        );
+            }),
+            spark,
+            href: format!("/chi-tieu/{}{}", v.indicator, query(spec, unit)),
+        });
     }
-    let reporting = match &spec {
+    let reporting = match spec {
         PeriodSpec::Single(p) => {
-            let returns = state.store()?.returns(Some(&p.code()))?;
-            let due = pbgdpl_ingest::completeness::expected_returns(&state.catalog, unit, p, &returns);
-            let list = |pick: &dyn Fn(&pbgdpl_ingest::completeness::Expected<'_>) -> bool| {
-                let mut names: Vec<String> = due
+            let (_, engine) = state.engine().await?;
+            let due = engine.completeness(p, unit);
+            let names = |pick: &dyn Fn(&pbgdpl_engine::Expected<'_>) -> bool| {
+                let all: Vec<String> = due
                     .iter()
                     .filter(|e| pick(e))
                     .map(|e| format!("{} ({})", e.unit.name, e.form.id))
                     .collect();
-                let n = names.len();
-                names.truncate(12);
-                (n, names.iter().map(|x| esc(x)).collect::<Vec<_>>().join("; "))
+                let mut text = all.iter().take(12).cloned().collect::<Vec<_>>().join("; ");
+                if all.len() > 12 {
+                    text.push_str(" …");
+                }
+                (all.len(), text)
             };
-            let (missing, missing_names) = list(&|e| e.received.is_none());
-            let (late, late_names) = list(&|e| e.late());
-            format!(
-                "<section class=\"reporting\"><h2>Tình hình nộp báo cáo</h2><p>{received}/{total} báo cáo đã nhận; \
-                 <b data-count=\"missing\">{missing}</b> chưa gửi, <b data-count=\"late\">{late}</b> gửi muộn \
-                 (<a href=\"/nop-bao-cao?period={p}&amp;unit={u}\">chi tiết</a>).</p>\
-                 <p>Chưa gửi: {missing_names}{more_m}</p><p>Gửi muộn: {late_names}{more_l}</p></section>",
-                received = due.iter().filter(|e| e.received.is_some()).count(),
-                total = due.len(),
-                p = esc(&p.code()),
-                u = esc(unit),
-                more_m = if missing > 12 { " …" } else { "" },
-                more_l = if late > 12 { " …" } else { "" },
-            )
+            let (missing, missing_names) = names(&|e| e.received.is_none());
+            let (late, late_names) = names(&|e| e.late());
+            Some(views::ReportingSummary {
+                received: due.iter().filter(|e| e.received.is_some()).count(),
+                total: due.len(),
+                missing,
+                late,
+                missing_names,
+                late_names,
+                href: format!("/nop-bao-cao{}", query(&p.code(), unit)),
+            })
         }
-        PeriodSpec::Years { .. } => String::new(),
+        PeriodSpec::Years { .. } => None,
     };
-    let downloads = match (&spec, who.sees_all_units()) {
-        (PeriodSpec::Single(p), true) => format!(
-            "<p class=\"downloads\">Tải báo cáo kỳ {label}: <a href=\"/bao-cao?period={p}&amp;unit={u}\">Excel (biểu tổng hợp)</a> · \
-             <a href=\"/bao-cao?period={p}&amp;unit={u}&amp;format=docx\">Word (báo cáo)</a></p>",
-            label = esc(&p.label()),
-            p = esc(&p.code()),
-            u = esc(unit),
-        ),
-        _ => String::new(),
+    let downloads = match spec {
+        PeriodSpec::Single(p) if sees_all => Some(views::Downloads {
+            label: p.label(),
+            xlsx: format!("/bao-cao{}", query(&p.code(), unit)),
+            docx: format!("/bao-cao{}&format=docx", query(&p.code(), unit)),
+        }),
+        _ => None,
     };
-    Ok(format!(
-        "<p class=\"sub\">{} — kỳ {}</p><section class=\"tiles\">{tiles}</section>{reporting}{downloads}",
-        esc(&unit_name),
-        esc(&spec.to_string())
-    ))
+    render(&views::Overview {
+        sub: format!("{unit_name} — kỳ {spec}"),
+        tiles,
+        reporting,
+        downloads,
+    })
 }
 
 /// Chỉ tiêu: the indicator's trend with its target, and its units ranked, each linked to its returns.
 pub(crate) async fn indicator(
     State(state): State<AppState>,
-    who: SessionUser,
+    v: Viewer,
     Path(code): Path<String>,
-    Query(q): Query<PeriodUnit>,
-) -> Result<Html<String>, AppError> {
-    let (spec, unit) = state.resolve(q)?;
-    check_view(&who, &state, &unit)?;
+) -> Result<Response, AppError> {
     let ind = state
         .catalog
         .indicator(&code)
         .ok_or_else(|| AppError::BadRequest(format!("Chỉ tiêu \"{code}\" không có trong danh mục")))?
         .clone();
-    let key = format!("indicator/{code}?{spec}&{unit}&{}", who.sees_all_units());
-    let body = cached_body(&state, key, indicator_body(&state, &who, &ind, &spec, &unit)).await?;
-    page(
-        &state,
-        &who,
-        &format!("Chỉ tiêu {}", ind.code),
-        &spec,
-        &unit,
-        "Chỉ tiêu",
-        &body,
-    )
+    let key = format!("indicator/{code}?{}&{}&{}", v.spec, v.unit, v.who.user.sees_all_units());
+    let body = state
+        .cached_page(
+            key,
+            indicator_body(&state, v.who.user.sees_all_units(), &ind, &v.spec, &v.unit),
+        )
+        .await?;
+    frame(&state, &v, &format!("Chỉ tiêu {}", ind.code), "Chỉ tiêu", &body).await
 }
 
 async fn indicator_body(
     state: &AppState,
-    who: &SessionUser,
-    ind: &pbgdpl_ingest::catalog::Indicator,
+    sees_all: bool,
+    ind: &Indicator,
     spec: &PeriodSpec,
     unit: &str,
 ) -> Result<String, AppError> {
     let code = ind.code.as_str();
     let mut trend = Vec::new();
     let mut target = None;
-    for p in state.periods_with_data()? {
+    for p in state.periods_with_data().await? {
         let vs = state.indicators(&PeriodSpec::Single(p), unit).await?;
         let v = vs.iter().find(|v| v.indicator == code && v.unit == unit);
         target = target.or(v.and_then(|v| v.target));
@@ -332,12 +305,11 @@ async fn indicator_body(
     }
     let values = state.indicators(spec, unit).await?;
     let this = values.iter().find(|v| v.indicator == code && v.unit == unit).cloned();
-    let trend_svg = pbgdpl_reports::charts::trend_svg(&format!("{} qua các kỳ", ind.code), &trend, target, (640, 280))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let trend_svg = pbgdpl_reports::charts::trend_svg(&format!("{} qua các kỳ", ind.code), &trend, target, (640, 280))?;
     // Other units' figures are for the Department and leaders, not for another unit's reporter.
     let mut children: Vec<&IndicatorValue> = values
         .iter()
-        .filter(|v| v.indicator == code && v.unit != unit && who.sees_all_units())
+        .filter(|v| v.indicator == code && v.unit != unit && sees_all)
         .collect();
     children.sort_by(|a, b| b.value.unwrap_or(f64::MIN).total_cmp(&a.value.unwrap_or(f64::MIN)));
     let ranked: Vec<(String, f64)> = children
@@ -350,198 +322,179 @@ async fn indicator_body(
         &ranked,
         this.as_ref().and_then(|t| t.target),
         640,
-    )
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut rows = String::new();
-    for (i, v) in children.iter().enumerate() {
-        let _ = write!(
-            rows,
-            "<tr data-unit=\"{u}\"><td>{n}</td><td><a href=\"/don-vi/{u}?period={p}\">{name}</a></td><td class=\"num\">{val}</td>\
-             <td class=\"num\">{num}</td><td class=\"num\">{den}</td><td>{st}</td></tr>",
-            n = i + 1,
-            u = esc(&v.unit),
-            p = esc(&spec.to_string()),
-            name = esc(&v.unit_name),
-            val = if v.value.is_some() { value_text(v) } else { "—".into() },
-            num = v.numerator.map(group_vi).unwrap_or_else(|| "—".into()),
-            den = v.denominator.map(group_vi).unwrap_or_else(|| "—".into()),
-            st = v.status.map(|s| s.label()).unwrap_or(""),
-        );
-    }
+    )?;
+    let rows = children
+        .iter()
+        .enumerate()
+        .map(|(i, v)| views::RankRow {
+            n: i + 1,
+            unit: v.unit.clone(),
+            href: format!("/don-vi/{}?period={spec}", v.unit),
+            name: v.unit_name.clone(),
+            value: if v.value.is_some() { value_text(v) } else { "—".into() },
+            numerator: v.numerator.map(group_vi).unwrap_or_else(|| "—".into()),
+            denominator: v.denominator.map(group_vi).unwrap_or_else(|| "—".into()),
+            status: v.status.map(|s| s.label()).unwrap_or(""),
+        })
+        .collect();
     // Urban against rural: the indicators whose numerators are the area columns of the same row, shown
     // side by side on either's page (CDS-1 and CDS-2).
-    let area_pair: Vec<&IndicatorValue> = {
-        let cat = &state.catalog;
-        let same_row =
-            |a: &pbgdpl_ingest::catalog::Indicator| a.numerator.first().map(|t| (t.form.clone(), t.row.clone()));
-        let mine = same_row(ind);
-        let is_area = |i: &pbgdpl_ingest::catalog::Indicator| {
-            i.numerator.first().is_some_and(|t| {
-                cat.form(&t.form)
-                    .and_then(|f| f.column(t.column))
-                    .is_some_and(|c| c.area.is_some())
+    let cat = &state.catalog;
+    let same_row = |a: &Indicator| a.numerator.first().map(|t| (t.form.clone(), t.row.clone()));
+    let is_area = |i: &Indicator| {
+        i.numerator.first().is_some_and(|t| {
+            cat.form(&t.form)
+                .and_then(|f| f.column(t.column))
+                .is_some_and(|c| c.area.is_some())
+        })
+    };
+    let area_pair: Vec<&IndicatorValue> = if is_area(ind) {
+        values
+            .iter()
+            .filter(|v| v.unit == unit)
+            .filter(|v| {
+                cat.indicator(&v.indicator)
+                    .is_some_and(|i| is_area(i) && same_row(i) == same_row(ind))
             })
-        };
-        if is_area(ind) {
-            values
-                .iter()
-                .filter(|v| v.unit == unit)
-                .filter(|v| {
-                    cat.indicator(&v.indicator)
-                        .is_some_and(|i| is_area(i) && same_row(i) == mine)
-                })
-                .collect()
-        } else {
-            Vec::new()
-        }
+            .collect()
+    } else {
+        Vec::new()
     };
     let areas = if area_pair.len() > 1 {
-        let cells = area_pair
+        area_pair
             .iter()
-            .map(|v| format!("<td><a href=\"/chi-tieu/{c}?period={p}&amp;unit={u}\">{c}</a></td><td class=\"num\">{val}</td><td>{st}</td>", c = esc(&v.indicator), p = esc(&spec.to_string()), u = esc(unit), val = value_text(v), st = v.status.map(|s| s.label()).unwrap_or("")))
-            .collect::<Vec<_>>()
-            .join("</tr><tr>");
-        format!("<table class=\"areas\"><caption>Thành thị và nông thôn</caption><tr>{cells}</tr></table>")
+            .map(|v| views::AreaCell {
+                href: format!("/chi-tieu/{}{}", v.indicator, query(spec, unit)),
+                code: v.indicator.clone(),
+                value: value_text(v),
+                status: v.status.map(|s| s.label()).unwrap_or(""),
+            })
+            .collect()
     } else {
-        String::new()
+        Vec::new()
     };
-    let headline = this
-        .as_ref()
-        .map(|v| {
-            format!(
-                "<p class=\"headline\" data-indicator=\"{}\" data-value=\"{}\">{} {}</p>",
-                esc(&v.indicator),
-                v.value.map(|x| x.to_string()).unwrap_or_default(),
-                value_text(v),
-                v.status.map(|s| format!("— {}", s.label())).unwrap_or_default()
-            )
-        })
-        .unwrap_or_default();
-    let options = state
-        .catalog
+    let headline = this.as_ref().map(|v| views::Headline {
+        code: v.indicator.clone(),
+        raw: v.value.map(|x| x.to_string()).unwrap_or_default(),
+        text: format!(
+            "{} {}",
+            value_text(v),
+            v.status.map(|s| format!("— {}", s.label())).unwrap_or_default()
+        ),
+    });
+    let options = cat
         .indicators
         .iter()
-        .map(|i| {
-            format!(
-                "<a href=\"/chi-tieu/{c}?period={p}&amp;unit={u}\">{c}</a>",
-                c = esc(&i.code),
-                p = esc(&spec.to_string()),
-                u = esc(unit)
-            )
+        .map(|i| Link {
+            href: format!("/chi-tieu/{}{}", i.code, query(spec, unit)),
+            label: i.code.clone(),
+            active: i.code == code,
         })
-        .collect::<Vec<_>>()
-        .join(" · ");
-    Ok(format!(
-        "<p class=\"sub\">{name}</p><p class=\"pickind\">{options}</p>{headline}{areas}<figure>{trend_svg}</figure><figure>{rank_svg}</figure>\
-         <table><thead><tr><th>#</th><th>Đơn vị</th><th>Giá trị</th><th>Tử số</th><th>Mẫu số</th><th>Đánh giá</th></tr></thead><tbody>{rows}</tbody></table>",
-        name = esc(&ind.name),
-    ))
+        .collect();
+    render(&views::IndicatorPage {
+        name: ind.name.clone(),
+        options,
+        headline,
+        areas,
+        trend_svg,
+        rank_svg,
+        rows,
+    })
+}
+
+fn single(spec: &PeriodSpec, what: &str) -> Result<Period, AppError> {
+    match spec {
+        PeriodSpec::Single(p) => Ok(*p),
+        PeriodSpec::Years { .. } => Err(AppError::BadRequest(format!(
+            "{what} theo từng kỳ (ví dụ 2026S1, 2026)"
+        ))),
+    }
 }
 
 /// Tình hình nộp báo cáo: expected, received, late and missing returns, by unit, with the deadline.
-pub(crate) async fn submissions(
-    State(state): State<AppState>,
-    who: SessionUser,
-    Query(q): Query<PeriodUnit>,
-) -> Result<Html<String>, AppError> {
-    let (spec, unit) = state.resolve(q)?;
+pub(crate) async fn submissions(State(state): State<AppState>, mut v: Viewer) -> Result<Response, AppError> {
     // A reporter sees its own unit's returns only.
-    let unit = if who.sees_all_units() {
-        unit
-    } else {
-        who.user.unit.clone().unwrap_or(unit)
-    };
-    let PeriodSpec::Single(period) = spec else {
-        return Err(AppError::BadRequest(
-            "Tình hình nộp báo cáo xem theo từng kỳ (ví dụ 2026S1)".into(),
-        ));
-    };
-    let (returns, lock) = {
-        let store = state.store()?;
-        let lock = store.period_locks()?.into_iter().find(|l| l.period == period.code());
-        (store.returns(Some(&period.code()))?, lock)
-    };
-    // Once the report is sent the Department locks the period (`pbgdpl period lock`); say so, since
-    // uploads for it are refused.
-    let locked = lock
-        .map(|l| {
-            format!(
-                "<p class=\"locked\" data-locked=\"{p}\">Kỳ {p} đã khóa ngày {on}{by}: báo cáo gửi cho kỳ này sẽ bị từ chối; \
-                 cần Sở Tư pháp mở khóa để sửa.</p>",
-                p = esc(&period.code()),
-                on = chrono_vi(&pbgdpl_ingest::arrow_tables::local_date(&l.locked_at)),
-                by = l.locked_by.map(|b| format!(" ({})", esc(&b))).unwrap_or_default(),
-            )
+    if !v.who.user.sees_all_units()
+        && let Some(own) = v.who.user.unit.clone()
+    {
+        v.unit = own;
+    }
+    let period = single(&v.spec, "Tình hình nộp báo cáo xem")?;
+    let code = period.code();
+    let lock = state
+        .blocking({
+            let code = code.clone();
+            move |st| Ok(st.store.period_locks()?.into_iter().find(|l| l.period == code))
         })
-        .unwrap_or_default();
-    // The Department's administrators close and reopen the period here (as `pbgdpl period lock`).
-    let lock_form = if who.user.role == "admin" {
-        let (action, label) = if locked.is_empty() {
+        .await?;
+    let lock_button = (v.who.user.role == Role::Admin).then(|| {
+        let (action, label) = if lock.is_none() {
             ("khoa", "Khóa kỳ báo cáo (đã gửi báo cáo)")
         } else {
             ("mo-khoa", "Mở khóa kỳ báo cáo")
         };
-        format!(
-            "<form method=\"post\" action=\"/ky/{p}/{action}\" class=\"lock\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <input type=\"hidden\" name=\"unit\" value=\"{u}\"><button>{label}</button></form>",
-            p = esc(&period.code()),
-            csrf = esc(&who.csrf),
-            u = esc(&unit),
-        )
-    } else {
-        String::new()
-    };
-    let due = pbgdpl_ingest::completeness::expected_returns(&state.catalog, &unit, &period, &returns);
+        views::LockButton {
+            action: format!("/ky/{code}/{action}"),
+            label,
+            csrf: v.who.csrf.clone(),
+            unit: v.unit.clone(),
+        }
+    });
+    let (_, engine) = state.engine().await?;
+    let due = engine.completeness(&period, &v.unit);
     let expected = due.len();
     let received = due.iter().filter(|e| e.received.is_some()).count();
-    let late = due.iter().filter(|e| e.late()).count();
-    let mut rows = String::new();
-    for e in &due {
-        let class = match (e.received, e.late()) {
-            (None, _) => "missing",
-            (Some(_), true) => "late",
-            (Some(_), false) => "ok",
-        };
-        let _ = write!(
-            rows,
-            "<tr class=\"{class}\"><td>{code}</td><td><a href=\"/don-vi/{code}?period={p}\">{name}</a></td><td>{form}</td><td>{dl}</td><td>{rec}</td><td class=\"num\">{ver}</td><td>{status}</td></tr>",
-            code = esc(&e.unit.code),
-            p = esc(&period.code()),
-            name = esc(&e.unit.name),
-            form = esc(&e.form.id),
-            dl = e.deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-            rec = e.received.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-            ver = e.version.map(|v| v.to_string()).unwrap_or_default(),
-            status = e.status_label(),
-        );
-    }
-    let pct = |n: usize| {
-        if expected == 0 {
-            "—".to_string()
+    let rows = due
+        .iter()
+        .map(|e| views::SubmissionRow {
+            class: match (e.received, e.late()) {
+                (None, _) => "missing",
+                (Some(_), true) => "late",
+                (Some(_), false) => "ok",
+            },
+            code: e.unit.code.clone(),
+            href: format!("/don-vi/{}?period={code}", e.unit.code),
+            name: e.unit.name.clone(),
+            form: e.form.id.clone(),
+            deadline: e.deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+            received: e.received.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+            version: e.version.map(|v| v.to_string()).unwrap_or_default(),
+            status: e.status_label(),
+        })
+        .collect();
+    let body = render(&views::Submissions {
+        // Once the report is sent the Department locks the period; say so, since uploads for it are
+        // refused.
+        locked: lock.map(|l| views::LockBanner {
+            period: l.period,
+            on: date_vi(&local_date(&l.locked_at)),
+            by: l.locked_by,
+        }),
+        lock: lock_button,
+        expected,
+        received,
+        received_pct: if expected == 0 {
+            "—".into()
         } else {
-            format!("{}%", decimal_vi(100.0 * n as f64 / expected as f64, 1))
-        }
-    };
-    let body = format!(
-        "{locked}{lock_form}<section class=\"counts\"><div><b data-count=\"expected\">{expected}</b> phải gửi</div><div><b data-count=\"received\">{received}</b> đã gửi ({})</div>\
-         <div><b data-count=\"late\">{late}</b> gửi muộn</div><div><b data-count=\"missing\">{}</b> chưa gửi</div></section>\
-         <table><thead><tr><th>Mã</th><th>Đơn vị</th><th>Biểu</th><th>Hạn gửi</th><th>Ngày nhận</th><th>Phiên bản</th><th>Tình trạng</th></tr></thead><tbody>{rows}</tbody></table>",
-        pct(received),
-        expected - received,
-    );
-    page(
+            format!("{}%", decimal_vi(100.0 * received as f64 / expected as f64, 1))
+        },
+        late: due.iter().filter(|e| e.late()).count(),
+        missing: expected - received,
+        rows,
+    })?;
+    frame(
         &state,
-        &who,
+        &v,
         &format!("Tình hình nộp báo cáo — {}", period.label()),
-        &spec,
-        &unit,
         "Tình hình nộp báo cáo",
         &body,
     )
+    .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 pub(crate) struct LockForm {
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     unit: String,
@@ -552,26 +505,32 @@ pub(crate) async fn lock_period(
     State(state): State<AppState>,
     who: SessionUser,
     Path((period, action)): Path<(String, String)>,
-    axum::Form(f): axum::Form<LockForm>,
+    form: Result<axum::Form<LockForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<axum::response::Redirect, AppError> {
+    let f = form.map(|f| f.0).unwrap_or(LockForm {
+        csrf: String::new(),
+        unit: String::new(),
+    });
     who.check_csrf(&f.csrf)?;
-    if who.user.role != "admin" {
-        return Err(AppError::Forbidden(
-            "Chỉ quản trị viên của Sở Tư pháp được khóa, mở khóa kỳ báo cáo".into(),
-        ));
-    }
-    let period = pbgdpl_ingest::catalog::Period::parse(&period)
-        .ok_or_else(|| AppError::BadRequest(format!("Kỳ báo cáo `{period}` không hợp lệ")))?;
-    let mut store = state.store()?;
-    match action.as_str() {
-        "khoa" => {
-            store.lock_period(&period.code(), Some(&who.user.name))?;
-        }
-        "mo-khoa" => {
-            store.unlock_period(&period.code())?;
-        }
+    who.user.check_admin()?;
+    let period =
+        Period::parse(&period).ok_or_else(|| AppError::BadRequest(format!("Kỳ báo cáo `{period}` không hợp lệ")))?;
+    let lock = match action.as_str() {
+        "khoa" => true,
+        "mo-khoa" => false,
         _ => return Err(AppError::BadRequest(format!("Không có thao tác `{action}`"))),
-    }
+    };
+    let (by, code) = (who.actor(&state), period.code());
+    state
+        .blocking(move |st| {
+            if lock {
+                st.store.lock_period(&code, &by)?;
+            } else {
+                st.store.unlock_period(&code, &by)?;
+            }
+            Ok(())
+        })
+        .await?;
     let unit = if state.catalog.units.get(&f.unit).is_some() {
         format!("&unit={}", f.unit)
     } else {
@@ -583,108 +542,69 @@ pub(crate) async fn lock_period(
     )))
 }
 
-fn chrono_vi(iso: &str) -> String {
-    match iso.split('-').collect::<Vec<_>>().as_slice() {
-        [y, m, d] => format!("{d}/{m}/{y}"),
-        _ => iso.to_owned(),
-    }
-}
-
 /// Báo cáo của đơn vị: every version of the unit's returns, who sent them and when, and refusals.
-pub(crate) async fn unit(
-    State(state): State<AppState>,
-    who: SessionUser,
-    Path(code): Path<String>,
-    Query(q): Query<PeriodUnit>,
-) -> Result<Html<String>, AppError> {
-    check_view(&who, &state, &code)?;
-    let (spec, _) = state.resolve(PeriodUnit {
-        period: q.period,
-        unit: Some(code.clone()),
-    })?;
+pub(crate) async fn unit(State(state): State<AppState>, v: Viewer) -> Result<Response, AppError> {
+    let code = v.unit.clone();
     let u = state
         .catalog
         .units
         .get(&code)
-        .ok_or_else(|| AppError::BadRequest(format!("Đơn vị \"{code}\" không có trong danh sách")))?;
-    let store = state.store()?;
-    let mut rows = String::new();
-    for r in store.returns(None)?.iter().filter(|r| r.unit == code).rev() {
-        let _ = write!(
-            rows,
-            "<tr><td>{p}</td><td>{f}</td><td class=\"num\">{v}</td><td>{at}</td><td>{by}</td><td>{src}</td><td>{file}</td></tr>",
-            p = esc(&r.period),
-            f = esc(&r.form),
-            v = r.version,
-            at = chrono_vi(&pbgdpl_ingest::arrow_tables::local_date(&r.received_at)),
-            by = esc(r.submitted_by.as_deref().unwrap_or("")),
-            src = esc(&r.source),
-            file = esc(r
+        .ok_or_else(|| AppError::BadRequest(format!("Đơn vị \"{code}\" không có trong danh sách")))?
+        .clone();
+    let (records, rejections) = state
+        .blocking({
+            let code = code.clone();
+            move |st| Ok((st.store.returns(None)?, st.store.rejections(&code)?))
+        })
+        .await?;
+    let versions = records
+        .iter()
+        .filter(|r| r.unit == code)
+        .rev()
+        .map(|r| views::VersionRow {
+            period: r.period.clone(),
+            form: r.form.clone(),
+            version: r.version,
+            at: date_vi(&local_date(&r.received_at)),
+            by: r.submitted_by.clone().unwrap_or_default(),
+            source: r.source.clone(),
+            file: r
                 .file_name
                 .as_deref()
-                .map(|f| f.rsplit('/').next().unwrap_or(f))
-                .unwrap_or("")),
-        );
-    }
-    let mut refused = String::new();
-    for rej in store.rejections(&code)? {
-        let (at, file, issues) = (rej.received_at, rej.file_name, rej.issues);
-        let _ = write!(
-            refused,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            chrono_vi(&pbgdpl_ingest::arrow_tables::local_date(&at)),
-            esc(file.as_deref().unwrap_or("")),
-            issues
+                .map(|f| f.rsplit('/').next().unwrap_or(f).to_owned())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let refused = rejections
+        .into_iter()
+        .map(|rej| views::RefusedRow {
+            at: date_vi(&local_date(&rej.received_at)),
+            file: rej.file_name.unwrap_or_default(),
+            issues: rej
+                .issues
                 .iter()
-                .map(|i| format!(
-                    "[{}] {} {}",
-                    i.rule.id(),
-                    esc(i.cell.as_deref().unwrap_or("")),
-                    esc(&i.message)
-                ))
-                .collect::<Vec<_>>()
-                .join("<br>")
-        );
-    }
-    let body = format!(
-        "<p class=\"sub\">{kind} — mã {code}</p><h2>Các phiên bản báo cáo đã nhận</h2>\
-         <table><thead><tr><th>Kỳ</th><th>Biểu</th><th>Phiên bản</th><th>Ngày nhận</th><th>Người gửi</th><th>Nguồn</th><th>Tệp</th></tr></thead><tbody>{rows}</tbody></table>\
-         <h2>Báo cáo bị từ chối</h2><table><thead><tr><th>Ngày</th><th>Tệp</th><th>Lỗi</th></tr></thead><tbody>{refused}</tbody></table>",
-        kind = esc(u.kind.label()),
-        code = esc(&code),
-    );
-    page(
+                .map(|i| format!("[{}] {} {}", i.rule.id(), i.cell.as_deref().unwrap_or(""), i.message))
+                .collect(),
+        })
+        .collect();
+    let body = render(&views::UnitPage {
+        kind: u.kind.label().to_owned(),
+        code: code.clone(),
+        versions,
+        refused,
+    })?;
+    frame(
         &state,
-        &who,
+        &v,
         &format!("Báo cáo của {}", u.name),
-        &spec,
-        &code,
         "Báo cáo của đơn vị",
         &body,
     )
+    .await
 }
 
-const CSS: &str = "body{font-family:'Times New Roman',serif;margin:0;background:#f5f7fa;color:#1b1f24}\
-header{background:#8b0000;color:#fff;padding:.6rem 1.2rem;display:flex;flex-wrap:wrap;gap:.6rem 1.4rem;align-items:center}\
-.brand{font-weight:bold;font-size:1.2rem}nav a{color:#fff;margin-right:1rem;text-decoration:none}nav a.active{border-bottom:2px solid #ffd700}\
-.pick select{max-width:14rem}main{padding:1rem 1.2rem}h1{margin:.2rem 0}.sub{color:#555;margin-top:0}\
-.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:1rem}\
-.tile{display:block;color:inherit;text-decoration:none;background:#fff;border-radius:8px;padding:.8rem 1rem;border-top:6px solid #999}\
-.tile.ok{border-color:#1a7f37}.tile.bad{border-color:#cf222e}.tile h3{margin:0}.tile p{margin:.25rem 0}\
-.tile .value{font-size:1.7rem;font-weight:bold}.tile .name{font-size:.9rem;color:#444}.badge{font-weight:bold}\
-table{border-collapse:collapse;background:#fff;width:100%;margin:.8rem 0}th,td{border:1px solid #ccd;padding:.3rem .5rem;text-align:left}\
-td.num{text-align:right}tr.missing{background:#fde2e1}tr.late{background:#fff4d6}figure{margin:.5rem 0;background:#fff;display:inline-block}\
-.counts{display:flex;gap:1rem;flex-wrap:wrap}.counts div{background:#fff;padding:.6rem 1rem;border-radius:6px}.counts b{font-size:1.5rem}\
-.headline{font-size:1.6rem;font-weight:bold}.spark svg{width:100%;height:auto}.reporting{background:#fff;padding:.4rem 1rem;border-radius:8px;margin-top:1rem}.who{margin-left:auto}.who button,.pick button{cursor:pointer}\
-.upload{background:#fff;padding:1rem;border-radius:8px;max-width:40rem}.upload label{display:block;margin:.5rem 0}\
-.accepted{color:#1a7f37;font-weight:bold}.rejected{color:#cf222e;font-weight:bold}\
-.locked{background:#fff4d6;border-left:6px solid #b08800;padding:.5rem 1rem}.lock{margin:.5rem 0}\
-@media print{header form,nav{display:none}header{background:#fff;color:#000}}";
-
-#[derive(serde::Deserialize)]
-pub(crate) struct ReportQuery {
-    period: Option<String>,
-    unit: Option<String>,
+#[derive(Deserialize)]
+pub(crate) struct ReportFormat {
     /// `xlsx` (default) or `docx`.
     format: Option<String>,
 }
@@ -692,43 +612,38 @@ pub(crate) struct ReportQuery {
 /// The Ministry report of a period as a download: the workbook or the narrative document.
 pub(crate) async fn report(
     State(state): State<AppState>,
-    who: SessionUser,
-    Query(q): Query<ReportQuery>,
-) -> Result<axum::response::Response, AppError> {
-    use axum::response::IntoResponse;
-    if !who.sees_all_units() {
-        return Err(AppError::Forbidden(
-            "Báo cáo tổng hợp dành cho Sở Tư pháp và lãnh đạo".into(),
-        ));
-    }
-    let (spec, unit) = state.resolve(PeriodUnit {
-        period: q.period,
-        unit: q.unit,
-    })?;
-    let PeriodSpec::Single(period) = spec else {
-        return Err(AppError::BadRequest(
-            "Báo cáo lập theo từng kỳ (ví dụ 2026S1, 2026)".into(),
-        ));
-    };
-    let (_, engine) = state.cached_engine()?;
-    let facts = pbgdpl_reports::bundle::StoreFacts::read(&*state.store()?, &period)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let today = chrono::Local::now().date_naive();
-    let (xlsx, docx) = pbgdpl_reports::bundle::report_files(&engine, &facts, &period, &unit, today)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let stem = pbgdpl_reports::bundle::file_stem(&unit, &period);
-    let (bytes, ext, mime) = match q.format.as_deref() {
-        Some("docx") => (
-            docx,
+    v: Viewer,
+    Query(q): Query<ReportFormat>,
+) -> Result<Response, AppError> {
+    v.who.user.check_reports()?;
+    let period = single(&v.spec, "Báo cáo lập")?;
+    let (_, engine) = state.engine().await?;
+    let (unit, today) = (v.unit.clone(), state.config().clock.today());
+    let docx = q.format.as_deref() == Some("docx");
+    let bytes = state
+        .compute(engine, move |e| async move {
+            let report = pbgdpl_reports::bundle::Report::compute(&e, period, &unit)
+                .await
+                .map_err(|e| pbgdpl_engine::Error::Internal(e.to_string()))?;
+            let out = if docx {
+                pbgdpl_reports::narrative::to_docx(&pbgdpl_reports::narrative::narrative(&report, today))
+            } else {
+                pbgdpl_reports::workbook::report_workbook(&report)
+            };
+            out.map_err(|e| pbgdpl_engine::Error::Internal(e.to_string()))
+        })
+        .await?;
+    let stem = pbgdpl_reports::bundle::file_stem(&v.unit, &period);
+    let (ext, mime) = if docx {
+        (
             "docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ),
-        _ => (
-            xlsx,
+        )
+    } else {
+        (
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
+        )
     };
     Ok((
         [

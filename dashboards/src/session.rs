@@ -1,41 +1,62 @@
 //! Browser sessions: login with user name and password (or a one-time link), an HttpOnly SameSite
-//! cookie, a CSRF token per session for every form, and the page-level role checks.
+//! cookie (`Secure` behind TLS), a CSRF token per session for every form and a double-submit token
+//! for the login form itself, and the extractor every page starts from.
 
 use axum::Form;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use pbgdpl_ingest::store::User;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use pbgdpl_catalog::User;
+use pbgdpl_store::{Actor, AuditEvent};
 use serde::Deserialize;
 
-use crate::pages::esc;
+use crate::views::{Login, render};
 use crate::{AppError, AppState};
 
 pub(crate) const COOKIE: &str = "pbgdpl_session";
+/// The login form's own CSRF token (there is no session yet to hold one).
+const LOGIN_COOKIE: &str = "pbgdpl_login";
 const SESSION_HOURS: i64 = 8;
 
-/// The person behind the request's session cookie, with the session's CSRF token.
+/// The person behind the request's session cookie, with the session's CSRF token and where the
+/// request came from.
 pub(crate) struct SessionUser {
     pub user: User,
     pub csrf: String,
+    pub from: Option<String>,
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
+/// The client address of a request, for the audit log.
+pub(crate) fn client(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
-/// Only local paths: a login must never send the browser to another site.
-fn safe_next(next: Option<&str>) -> String {
+/// The client address as an extractor (absent when the app runs without a socket, as in tests).
+pub(crate) struct ClientAddr(pub(crate) Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client(parts)))
+    }
+}
+
+/// Only same-origin relative paths: a login must never send the browser to another site, and text a
+/// browser would read differently from us (tabs, newlines, backslashes) is refused outright.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace()) =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -44,9 +65,22 @@ impl FromRequestParts<AppState> for SessionUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let found = cookie_token(&parts.headers).and_then(|t| state.store().ok()?.session(&t).ok().flatten());
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar.get(COOKIE).map(|c| c.value().to_owned());
+        let now = state.now();
+        let found = match token {
+            Some(t) => state
+                .blocking(move |st| Ok(st.store.session(&t, now)?))
+                .await
+                .map_err(IntoResponse::into_response)?,
+            None => None,
+        };
         match found {
-            Some((user, csrf)) => Ok(SessionUser { user, csrf }),
+            Some((user, csrf)) => Ok(SessionUser {
+                user,
+                csrf,
+                from: client(parts),
+            }),
             None => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let to = format!("/dang-nhap?next={}", urlencode(next));
@@ -56,7 +90,7 @@ impl FromRequestParts<AppState> for SessionUser {
     }
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
@@ -66,42 +100,46 @@ fn urlencode(s: &str) -> String {
 }
 
 impl SessionUser {
-    /// May this person see a unit's own figures and returns? Admins and viewers every unit; a
-    /// reporter the province level and its own unit.
-    pub(crate) fn may_view(&self, unit: &str, province: &str) -> bool {
-        self.user.role != "reporter" || unit == province || self.user.unit.as_deref() == Some(unit)
-    }
-
-    /// May this person see other units' figures beside the one shown (rankings, listings)?
-    pub(crate) fn sees_all_units(&self) -> bool {
-        self.user.role != "reporter"
-    }
-
     /// Checks a form's CSRF field against the session's token.
     pub(crate) fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
         if !sent.is_empty() && sent == self.csrf {
             Ok(())
         } else {
-            Err(AppError::Forbidden(
-                "Phiên làm việc không hợp lệ (CSRF); hãy tải lại trang và gửi lại".into(),
-            ))
+            Err(csrf_refused())
+        }
+    }
+
+    /// The audit actor of this request.
+    pub(crate) fn actor(&self, state: &AppState) -> Actor {
+        Actor {
+            user: Some(self.user.name.clone()),
+            from: self.from.clone(),
+            at: state.now(),
         }
     }
 }
 
-fn session_cookie(token: &str, max_age: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+fn csrf_refused() -> AppError {
+    AppError::Forbidden("Phiên làm việc không hợp lệ (CSRF); hãy tải lại trang và gửi lại".into())
 }
 
-fn start_session(state: &AppState, name: &str, next: &str) -> Result<Response, AppError> {
-    let (token, _) = state.store()?.create_session(name, SESSION_HOURS)?;
-    let mut res = Redirect::to(next).into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&token, SESSION_HOURS * 3600));
-    Ok(res)
+fn cookie(state: &AppState, name: &'static str, value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config().secure_cookies)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+}
+
+async fn start_session(state: &AppState, jar: CookieJar, name: String, next: &str) -> Result<Response, AppError> {
+    let now = state.now();
+    let (token, _) = state
+        .blocking(move |st| Ok(st.store.create_session(&name, now, SESSION_HOURS)?))
+        .await?;
+    let jar = jar.add(cookie(state, COOKIE, token, SESSION_HOURS * 3600));
+    Ok((jar, Redirect::to(next)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -110,43 +148,69 @@ pub(crate) struct Next {
     error: Option<String>,
 }
 
-pub(crate) async fn login_page(Query(q): Query<Next>) -> Html<String> {
-    let next = safe_next(q.next.as_deref());
-    let error = if q.error.is_some() {
-        "<p class=\"error\">Sai tên đăng nhập hoặc mật khẩu.</p>"
-    } else {
-        ""
+pub(crate) async fn login_page(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<Next>,
+) -> Result<Response, AppError> {
+    let token = pbgdpl_store::random_token("f")?;
+    let page = Login {
+        next: safe_next(q.next.as_deref()),
+        error: q.error.is_some(),
+        csrf: token.clone(),
+        province: state.catalog.province.name.clone(),
     };
-    Html(format!(
-        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Đăng nhập — PBGDPL</title><style>body{{font-family:'Times New Roman',serif;background:#f5f7fa;display:flex;justify-content:center;padding-top:10vh}}\
-         form{{background:#fff;padding:2rem;border-top:6px solid #8b0000;border-radius:8px;min-width:18rem}}label{{display:block;margin:.6rem 0}}\
-         input{{width:100%;padding:.4rem}}.error{{color:#cf222e}}</style></head><body><form method=\"post\" action=\"/dang-nhap\">\
-         <h1>Đăng nhập</h1>{error}<input type=\"hidden\" name=\"next\" value=\"{next}\">\
-         <label>Tên đăng nhập <input name=\"name\" autocomplete=\"username\" required></label>\
-         <label>Mật khẩu <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <button>Đăng nhập</button></form></body></html>",
-        next = esc(&next),
-    ))
+    let jar = jar.add(cookie(&state, LOGIN_COOKIE, token, 3600));
+    Ok((jar, Html(render(&page)?)).into_response())
 }
 
 #[derive(Deserialize)]
-pub(crate) struct Login {
+pub(crate) struct LoginForm {
+    #[serde(default)]
     name: String,
+    #[serde(default)]
     password: String,
     next: Option<String>,
+    #[serde(default)]
+    csrf: String,
 }
 
-pub(crate) async fn login(State(state): State<AppState>, Form(f): Form<Login>) -> Result<Response, AppError> {
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientAddr(from): ClientAddr,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(f) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    if f.csrf.is_empty() || f.csrf != expected {
+        return Err(csrf_refused());
+    }
     let next = safe_next(f.next.as_deref());
-    let st = state.clone();
+    let (name, password) = (f.name, f.password);
+    let at = state.now();
     // Argon2 is deliberately slow: keep it off the async workers.
-    let user =
-        tokio::task::spawn_blocking(move || st.store()?.check_password(&f.name, &f.password).map_err(AppError::from))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))??;
+    let user = state
+        .blocking(move |st| {
+            let user = st.store.check_password(&name, &password)?;
+            let event = AuditEvent {
+                action: if user.is_some() { "login" } else { "login.failed" }.into(),
+                subject: Some(name.clone()),
+                detail: None,
+            };
+            st.store.audit(
+                &Actor {
+                    user: user.as_ref().map(|u| u.name.clone()),
+                    from,
+                    at,
+                },
+                &event,
+            )?;
+            Ok(user)
+        })
+        .await?;
     match user {
-        Some(u) => start_session(&state, &u.name, &next),
+        Some(u) => start_session(&state, jar, u.name, &next).await,
         None => Ok(Redirect::to(&format!("/dang-nhap?error=1&next={}", urlencode(&next))).into_response()),
     }
 }
@@ -154,38 +218,41 @@ pub(crate) async fn login(State(state): State<AppState>, Form(f): Form<Login>) -
 /// A one-time login link (`pbgdpl user link NAME`).
 pub(crate) async fn login_link(
     State(state): State<AppState>,
+    jar: CookieJar,
     Path(token): Path<String>,
     Query(q): Query<Next>,
 ) -> Result<Response, AppError> {
     let next = safe_next(q.next.as_deref());
-    match state.store()?.use_login_link(&token)? {
-        Some(name) => start_session(&state, &name, &next),
-        None => Ok((
-            StatusCode::FORBIDDEN,
-            Html("<p>Liên kết đăng nhập đã hết hạn hoặc đã được dùng.</p>".to_owned()),
-        )
-            .into_response()),
+    let now = state.now();
+    match state
+        .blocking(move |st| Ok(st.store.use_login_link(&token, now)?))
+        .await?
+    {
+        Some(name) => start_session(&state, jar, name, &next).await,
+        None => Err(AppError::Forbidden(
+            "Liên kết đăng nhập đã hết hạn hoặc đã được dùng".into(),
+        )),
     }
 }
 
 #[derive(Deserialize)]
 pub(crate) struct CsrfForm {
-    csrf: String,
+    #[serde(default)]
+    pub(crate) csrf: String,
 }
 
 pub(crate) async fn logout(
     State(state): State<AppState>,
     who: SessionUser,
-    headers: HeaderMap,
+    jar: CookieJar,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     who.check_csrf(&f.csrf)?;
-    if let Some(t) = cookie_token(&headers) {
-        state.store()?.end_session(&t)?;
+    if let Some(t) = jar.get(COOKIE).map(|c| c.value().to_owned()) {
+        state.blocking(move |st| Ok(st.store.end_session(&t)?)).await?;
     }
-    let mut res = Redirect::to("/dang-nhap").into_response();
-    res.headers_mut().insert(header::SET_COOKIE, session_cookie("", 0));
-    Ok(res)
+    let jar = jar.remove(Cookie::build(COOKIE).path("/"));
+    Ok((jar, Redirect::to("/dang-nhap")).into_response())
 }
 
 #[cfg(test)]
@@ -198,19 +265,18 @@ mod tests {
             safe_next(Some("/chi-tieu/CDS-1?period=2026S1")),
             "/chi-tieu/CDS-1?period=2026S1"
         );
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil"] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "evil",
+            "/\t/evil.example/",
+            "/\n/evil",
+            "/a\u{7f}b",
+            "/ /x",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");
-    }
-
-    #[test]
-    fn the_session_cookie_is_read_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; pbgdpl_session=s_abc; b=2"),
-        );
-        assert_eq!(cookie_token(&h).as_deref(), Some("s_abc"));
     }
 }

@@ -1,21 +1,21 @@
 //! Indicator computation: the period's effective values, the urban/rural derivation, then one query
-//! per catalog indicator, for a unit and its children at once.
+//! per cell-based catalog indicator, for a unit and its children at once; the reporting and task
+//! indicators from the one rule each of [`crate::completeness`] and [`crate::tasks`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
-use pbgdpl_ingest::catalog::{
-    Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKind, SenderLevel, TaskDue, Term,
+use pbgdpl_catalog::{
+    Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKind, PeriodSpec, SenderLevel, Term, Unit,
 };
 use serde::Serialize;
 
 use crate::tables::{batch, put, strings};
-use crate::{Engine, Error, PeriodSpec, Result};
+use crate::{Engine, Error, Result};
 
 /// Whether a target is reached.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = TargetStatus))]
@@ -31,6 +31,14 @@ impl Status {
         match self {
             Status::Dat => "Đạt",
             Status::ChuaDat => "Chưa đạt",
+        }
+    }
+
+    /// The id of `interfaces.md`: `dat` or `chua_dat`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::Dat => "dat",
+            Status::ChuaDat => "chua_dat",
         }
     }
 }
@@ -66,46 +74,47 @@ pub struct IndicatorValue {
     pub due: i64,
 }
 
-fn q(s: &str) -> String {
+pub(crate) fn q(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn in_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn in_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
     items.map(q).collect::<Vec<_>>().join(", ")
 }
 
 /// Column of a result as strings, whatever string type the plan produced.
-fn col_strings(b: &RecordBatch, name: &str) -> Result<Vec<Option<String>>> {
+pub(crate) fn col_strings(b: &RecordBatch, name: &str) -> Result<Vec<Option<String>>> {
     let c = b
         .column_by_name(name)
-        .ok_or_else(|| Error::Input(format!("no column {name}")))?;
+        .ok_or_else(|| Error::Internal(format!("the query has no column {name}")))?;
     let c: ArrayRef = cast(c, &DataType::Utf8)?;
     let s = c
         .as_any()
         .downcast_ref::<StringArray>()
-        .ok_or_else(|| Error::Input(format!("column {name} is not text")))?;
+        .ok_or_else(|| Error::Internal(format!("column {name} is not text")))?;
     Ok((0..s.len())
         .map(|i| (!s.is_null(i)).then(|| s.value(i).to_owned()))
         .collect())
 }
 
-fn col_i64(b: &RecordBatch, name: &str) -> Result<Vec<Option<i64>>> {
+pub(crate) fn col_i64(b: &RecordBatch, name: &str) -> Result<Vec<Option<i64>>> {
     let c = b
         .column_by_name(name)
-        .ok_or_else(|| Error::Input(format!("no column {name}")))?;
+        .ok_or_else(|| Error::Internal(format!("the query has no column {name}")))?;
     let c: ArrayRef = cast(c, &DataType::Int64)?;
     let a = c
         .as_any()
         .downcast_ref::<datafusion::arrow::array::Int64Array>()
-        .ok_or_else(|| Error::Input(format!("column {name} is not a number")))?;
+        .ok_or_else(|| Error::Internal(format!("column {name} is not a number")))?;
     Ok((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
 }
 
-async fn run(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+pub(crate) async fn run(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     Ok(ctx.sql(sql).await?.collect().await?)
 }
 
-/// The period's values: one view `eff (unit, form, row_code, col, num, txt, src)`.
+/// The period's values: one view `eff (unit, form, row_code, col, num, txt, src)`. A year's figures
+/// are, per unit and form, the official return where there is one, else the preliminary one.
 fn eff_sql(spec: &PeriodSpec) -> Vec<String> {
     let annual = |y: i32, with_year: bool| {
         let (o, p) = (q(&y.to_string()), q(&format!("{y}P")));
@@ -258,49 +267,26 @@ fn register_due(ctx: &SessionContext, catalog: &Catalog, spec: &PeriodSpec) -> R
     )
 }
 
-/// Registers `tasks (task, lead, due_date)`: plan tasks due by the end of the period, one row per lead.
-fn register_tasks(ctx: &SessionContext, catalog: &Catalog, spec: &PeriodSpec) -> Result<()> {
-    let period = spec.reference_period();
-    let end = period.end(&catalog.periods);
-    let (mut task, mut lead, mut due) = (Vec::new(), Vec::new(), Vec::new());
-    if let Some(plan) = catalog.plan_in_force() {
-        for t in &plan.tasks {
-            let due_date = match t.due {
-                TaskDue::Date(d) if d <= end => Some(d),
-                // Yearly tasks are counted in annual periods only.
-                TaskDue::Yearly { from } if period.kind.is_annual() && period.year >= from => {
-                    NaiveDate::from_ymd_opt(period.year, 12, 31)
-                }
-                _ => None,
-            };
-            let Some(d) = due_date else { continue };
-            for l in &t.leads {
-                task.push(t.code.as_str());
-                lead.push(l.as_str());
-                due.push(d.format("%Y-%m-%d").to_string());
-            }
-        }
+/// A session with the period's views: `eff`, `derived` and `due`.
+pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec) -> Result<SessionContext> {
+    let ctx = engine.session()?;
+    for stmt in eff_sql(spec) {
+        run(&ctx, &stmt).await?;
     }
-    put(
-        ctx,
-        "tasks",
-        batch(
-            &[
-                ("task", DataType::Utf8),
-                ("lead", DataType::Utf8),
-                ("due_date", DataType::Utf8),
-            ],
-            vec![
-                strings(task.into_iter()),
-                strings(lead.into_iter()),
-                strings(due.iter().map(String::as_str)),
-            ],
-        )?,
-    )
+    run(&ctx, &derived_sql(engine.catalog())).await?;
+    register_due(&ctx, engine.catalog(), spec)?;
+    Ok(ctx)
 }
 
-/// Per requested unit: (numerator, denominator, reporting, due, basis).
-type Row = (Option<i64>, Option<i64>, i64, i64, Option<String>);
+/// Per requested unit: numerator, denominator, units reporting, units due, basis.
+#[derive(Debug, Clone, Default)]
+struct Row {
+    numerator: Option<i64>,
+    denominator: Option<i64>,
+    reporting: i64,
+    due: i64,
+    basis: Option<String>,
+}
 
 async fn cell_indicator(ctx: &SessionContext, ind: &Indicator, list: &str) -> Result<HashMap<String, Row>> {
     let terr = |due: Due| {
@@ -360,97 +346,94 @@ async fn cell_indicator(ctx: &SessionContext, ind: &Indicator, list: &str) -> Re
                 _ => None,
             };
             let due = due_by_unit.get(&unit).copied().unwrap_or(0);
-            out.insert(unit, (nums[i], dens[i], reps[i].unwrap_or(0), due, basis));
+            out.insert(
+                unit,
+                Row {
+                    numerator: nums[i],
+                    denominator: dens[i],
+                    reporting: reps[i].unwrap_or(0),
+                    due,
+                    basis,
+                },
+            );
         }
     }
     for (u, due) in due_by_unit {
-        out.entry(u).or_insert((None, None, 0, due, None));
+        out.entry(u).or_insert(Row { due, ..Row::default() });
     }
     Ok(out)
 }
 
-async fn reporting_indicator(
-    ctx: &SessionContext,
+/// BC-1 / BC-2 per requested unit, from the completeness rule: every return due under the unit,
+/// received (or received by its deadline) over expected.
+fn reporting_indicator(
+    engine: &Engine,
     spec: &PeriodSpec,
-    list: &str,
+    root: &str,
+    requested: &[&Unit],
     on_time: bool,
-) -> Result<HashMap<String, Row>> {
+) -> HashMap<String, Row> {
     let PeriodSpec::Single(p) = spec else {
-        return Ok(HashMap::new());
+        return HashMap::new();
     };
-    let sql = format!(
-        "SELECT t.ancestor AS unit, COUNT(*) AS expected, COUNT(r.unit) AS received, \
-                SUM(CASE WHEN r.first_date <= d.deadline THEN 1 ELSE 0 END) AS on_time \
-         FROM due d JOIN tree t ON d.unit = t.descendant \
-         LEFT JOIN (SELECT unit, form, MIN(received_date) AS first_date FROM returns WHERE period = {} GROUP BY unit, form) r \
-           ON r.unit = d.unit AND r.form = d.form \
-         WHERE t.ancestor IN ({list}) GROUP BY t.ancestor",
-        q(&p.code())
-    );
-    let mut out = HashMap::new();
-    for b in run(ctx, &sql).await? {
-        let units = col_strings(&b, "unit")?;
-        let expected = col_i64(&b, "expected")?;
-        let got = col_i64(&b, if on_time { "on_time" } else { "received" })?;
-        let received = col_i64(&b, "received")?;
-        for i in 0..units.len() {
-            let exp = expected[i].unwrap_or(0);
-            out.insert(
-                units[i].clone().unwrap_or_default(),
-                (
-                    Some(got[i].unwrap_or(0)),
-                    Some(exp),
-                    received[i].unwrap_or(0),
-                    exp,
-                    None,
-                ),
-            );
+    let mut out: HashMap<String, Row> = requested.iter().map(|u| (u.code.clone(), Row::default())).collect();
+    let units = &engine.catalog().units;
+    for e in engine.completeness(p, root) {
+        for a in units.ancestors(&e.unit.code) {
+            if let Some(row) = out.get_mut(&a.code) {
+                row.due += 1;
+                row.reporting += i64::from(e.received.is_some());
+                let counted = if on_time { e.on_time() } else { e.received.is_some() };
+                *row.numerator.get_or_insert(0) += i64::from(counted);
+            }
         }
     }
-    Ok(out)
+    for row in out.values_mut() {
+        row.denominator = Some(row.due);
+        row.numerator.get_or_insert(0);
+    }
+    out
 }
 
-async fn tasks_indicator(ctx: &SessionContext, catalog: &Catalog, list: &str) -> Result<HashMap<String, Row>> {
-    let Some(form) = catalog.forms.iter().find(|f| f.rows_from_plan) else {
-        return Ok(HashMap::new());
-    };
-    let Some(status) = form.status_column() else {
-        return Ok(HashMap::new());
-    };
-    let (done, date_col) = (status.done.clone().unwrap_or_default(), status.date_column.unwrap_or(0));
-    let sql = format!(
-        "WITH st AS (SELECT unit, row_code, MAX(CASE WHEN col = {sc} THEN txt END) AS status, \
-                            MAX(CASE WHEN col = {date_col} THEN txt END) AS done_date \
-                     FROM eff WHERE form = {f} GROUP BY unit, row_code), \
-              ld AS (SELECT k.task, k.lead, \
-                            CASE WHEN s.status = {done} AND s.done_date <= k.due_date THEN 1 ELSE 0 END AS ok, \
-                            CASE WHEN s.unit IS NULL THEN 0 ELSE 1 END AS reported \
-                     FROM tasks k LEFT JOIN st s ON s.unit = k.lead AND s.row_code = k.task), \
-              per_task AS (SELECT t.ancestor AS unit, ld.task, MIN(ld.ok) AS ok \
-                           FROM ld JOIN tree t ON ld.lead = t.descendant WHERE t.ancestor IN ({list}) \
-                           GROUP BY t.ancestor, ld.task), \
-              leads AS (SELECT t.ancestor AS unit, COUNT(DISTINCT ld.lead) AS leads, \
-                               COUNT(DISTINCT CASE WHEN ld.reported = 1 THEN ld.lead END) AS reporting \
-                        FROM ld JOIN tree t ON ld.lead = t.descendant WHERE t.ancestor IN ({list}) GROUP BY t.ancestor) \
-         SELECT p.unit, COUNT(*) AS due, SUM(p.ok) AS done, MAX(l.leads) AS leads, MAX(l.reporting) AS reporting \
-         FROM per_task p JOIN leads l ON p.unit = l.unit GROUP BY p.unit",
-        sc = status.number,
-        f = q(&form.id),
-        done = q(&done),
-    );
+/// NV-1 per requested unit, from the task rule: tasks due by the period's end whose leads under the
+/// unit all completed them on time, over tasks due; units due are the leads, reporting the leads
+/// that sent the task form.
+async fn tasks_indicator(
+    engine: &Engine,
+    spec: &PeriodSpec,
+    root: &str,
+    requested: &[&Unit],
+) -> Result<HashMap<String, Row>> {
+    let progress = engine.tasks(spec, root).await?;
+    let units = &engine.catalog().units;
     let mut out = HashMap::new();
-    for b in run(ctx, &sql).await? {
-        let units = col_strings(&b, "unit")?;
-        let due = col_i64(&b, "due")?;
-        let done = col_i64(&b, "done")?;
-        let leads = col_i64(&b, "leads")?;
-        let reporting = col_i64(&b, "reporting")?;
-        for i in 0..units.len() {
-            out.insert(
-                units[i].clone().unwrap_or_default(),
-                (done[i], due[i], reporting[i].unwrap_or(0), leads[i].unwrap_or(0), None),
-            );
+    for u in requested {
+        let under = |lead: &str| units.ancestors(lead).iter().any(|a| a.code == u.code);
+        let mine: Vec<_> = progress.iter().filter(|p| p.due.is_some() && under(&p.lead)).collect();
+        if mine.is_empty() {
+            continue;
         }
+        let mut tasks: HashMap<&str, bool> = HashMap::new();
+        for p in &mine {
+            let ok = tasks.entry(p.task.as_str()).or_insert(true);
+            *ok &= p.on_time;
+        }
+        let mut leads: Vec<&str> = mine.iter().map(|p| p.lead.as_str()).collect();
+        leads.sort_unstable();
+        leads.dedup();
+        let mut reporting: Vec<&str> = mine.iter().filter(|p| p.reported).map(|p| p.lead.as_str()).collect();
+        reporting.sort_unstable();
+        reporting.dedup();
+        out.insert(
+            u.code.clone(),
+            Row {
+                numerator: Some(tasks.values().filter(|ok| **ok).count() as i64),
+                denominator: Some(tasks.len() as i64),
+                reporting: reporting.len() as i64,
+                due: leads.len() as i64,
+                basis: None,
+            },
+        );
     }
     Ok(out)
 }
@@ -460,32 +443,32 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str) -> R
     let root = catalog
         .units
         .get(unit)
-        .ok_or_else(|| Error::Input(format!("unknown unit `{unit}`")))?;
+        .ok_or_else(|| Error::UnknownUnit(unit.to_owned()))?;
     let mut requested = vec![root];
     requested.extend(catalog.units.children(unit));
     let list = in_list(requested.iter().map(|u| u.code.as_str()));
-    let ctx = engine.session()?;
-    for stmt in eff_sql(spec) {
-        run(&ctx, &stmt).await?;
-    }
-    run(&ctx, &derived_sql(catalog)).await?;
-    register_due(&ctx, catalog, spec)?;
-    register_tasks(&ctx, catalog, spec)?;
+    let ctx = period_session(engine, spec).await?;
     let year = spec.target_year();
     let mut out = Vec::new();
     let mut results = Vec::new();
     for ind in &catalog.indicators {
         let rows = match ind.kind {
             IndicatorKind::Ratio | IndicatorKind::Count => cell_indicator(&ctx, ind, &list).await?,
-            IndicatorKind::Reporting => reporting_indicator(&ctx, spec, &list, false).await?,
-            IndicatorKind::Timeliness => reporting_indicator(&ctx, spec, &list, true).await?,
-            IndicatorKind::TasksOnTime => tasks_indicator(&ctx, catalog, &list).await?,
+            IndicatorKind::Reporting => reporting_indicator(engine, spec, unit, &requested, false),
+            IndicatorKind::Timeliness => reporting_indicator(engine, spec, unit, &requested, true),
+            IndicatorKind::TasksOnTime => tasks_indicator(engine, spec, unit, &requested).await?,
         };
         results.push((ind, rows));
     }
     for u in &requested {
         for (ind, rows) in &results {
-            let (num, den, reporting, due, basis) = rows.get(&u.code).cloned().unwrap_or((None, None, 0, 0, None));
+            let Row {
+                numerator: num,
+                denominator: den,
+                reporting,
+                due,
+                basis,
+            } = rows.get(&u.code).cloned().unwrap_or_default();
             let value = match ind.kind {
                 IndicatorKind::Count => num.filter(|_| reporting > 0).map(|n| n as f64),
                 // A rate whose denominator is 0 or missing is "no data", never 0% and never an error.

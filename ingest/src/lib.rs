@@ -1,32 +1,23 @@
-//! Ingest: everything that enters pbgdpl — the catalog of definitions and the units' returns — and the
-//! embedded store of record that keeps them.
+//! Ingest: everything that enters pbgdpl as a return — workbooks as people fill them and JSON
+//! bodies — read, validated against the catalog and handed to the store.
 //!
 //! ```text
-//!  catalog dir ──► catalog::Catalog ─────────────────────────────┐
-//!  .xlsx/.xls/.ods ─► read::read_workbook ─► ReturnDraft ─┐       │
-//!  JSON (API) ─────────────────────────────► ReturnDraft ─┴► validate::validate ─► store::Store ─► arrow batches
+//!  .xlsx/.xls/.ods ─► read (in a bounded worker process) ─► ReturnDraft ─┐
+//!  JSON (API) ──────────────────────────────────────────► ReturnDraft ─┴► validate ─► Store::submit
 //! ```
 //!
-//! Validation is data, not failure: reading and validating give a return plus its cell issues; `Err` is
-//! kept for IO, corrupt files and a broken catalog.
+//! Validation is data, not failure: reading and validating give a return plus its cell issues; `Err`
+//! is kept for IO and a store that cannot take the write.
 
-pub mod arrow_tables;
-pub mod catalog;
-pub mod completeness;
-pub mod model;
 pub mod pipeline;
 pub mod read;
-pub mod store;
-pub mod text;
 pub mod validate;
-
-pub use catalog::Catalog;
-pub use model::{Issue, ReturnDraft, Rule, Severity, Value};
-pub use store::Store;
 
 use std::path::PathBuf;
 
-/// Errors of the ingest crate. Validation findings are not errors: they are [`Issue`]s.
+use pbgdpl_catalog::Fault;
+
+/// Errors of the ingest crate. Validation findings are not errors: they are [`pbgdpl_catalog::Issue`]s.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
@@ -35,14 +26,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("the catalog has {} mistake(s):\n{}", .0.len(), catalog::format_issues(.0))]
-    Catalog(Vec<catalog::CatalogIssue>),
-    #[error("store: {0}")]
-    Store(#[from] rusqlite::Error),
-    #[error("store: {0}")]
-    StoreData(String),
-    #[error("arrow: {0}")]
-    Arrow(#[from] arrow::error::ArrowError),
+    #[error(transparent)]
+    Store(#[from] pbgdpl_store::Error),
+    /// A reader thread stopped without an answer: a bug.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn fault(&self) -> Fault {
+        match self {
+            Error::Io { .. } => Fault::Input,
+            Error::Store(e) => e.fault(),
+            Error::Internal(_) => Fault::Bug,
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

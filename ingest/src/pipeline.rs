@@ -1,68 +1,18 @@
-//! The ingest pipeline: files or JSON bodies → drafts → validation → one batched, per-return atomic
-//! commit → one report entry per return (the `ingest --json` shape of `interfaces.md`).
+//! The ingest pipeline: files or JSON bodies → drafts → validation → one write transaction per
+//! chunk, each return whole or not at all → one report entry per return (the `ingest --json` shape
+//! of `interfaces.md`).
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use pbgdpl_catalog::model::{Change, ImportSummary, ReturnReport, ReturnStatus};
+use pbgdpl_catalog::{Catalog, Issue, Period, ReturnDraft, Rule, vietnam_date};
+use pbgdpl_store::{Refused, Rejection, Store, Submission, sha256_hex};
 
-use crate::catalog::{Catalog, Period};
-use crate::model::{CellValue, Issue, ReturnDraft, Value};
 use crate::read::isolate::{Worker, WorkerConfig};
 use crate::read::{Limits, WorkbookOutcome, grid, returns_in};
-use crate::store::{Rejection, Store, Submission, sha256_hex};
 use crate::validate::{Context, validate};
 use crate::{Error, Result, io_err};
-
-/// What happened to one return.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ReturnStatus))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Accepted,
-    Unchanged,
-    Rejected,
-}
-
-/// One entry of an import summary.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ReturnReport {
-    pub file: Option<String>,
-    pub sheet: Option<String>,
-    pub form: Option<String>,
-    pub unit: Option<String>,
-    pub period: Option<String>,
-    pub status: Status,
-    pub version: Option<i64>,
-    pub errors: Vec<Issue>,
-    pub warnings: Vec<Issue>,
-    /// For a new version: the cells whose value changed against the previous one.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub changed: Vec<Change>,
-}
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Change {
-    pub row: String,
-    pub column: u32,
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
-
-/// An import summary: `{"returns": [...]}`.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ImportSummary {
-    pub returns: Vec<ReturnReport>,
-}
-
-impl ImportSummary {
-    pub fn any_rejected(&self) -> bool {
-        self.returns.iter().any(|r| r.status == Status::Rejected)
-    }
-}
 
 /// How to ingest.
 #[derive(Debug, Clone)]
@@ -72,89 +22,66 @@ pub struct Options {
     pub period: Option<String>,
     /// Returns of another unit are rejected (`unit_mismatch`).
     pub unit: Option<String>,
+    /// When the returns arrived (the server's clock, or `ingest --received-at`).
     pub received_at: DateTime<Utc>,
+    /// Today in Vietnam, for the `future_period` and completion-date checks (the clock's date, even
+    /// when `received_at` is backdated).
     pub today: NaiveDate,
     pub submitted_by: Option<String>,
     /// `file`, `api` or `web`.
     pub source: String,
+    /// The client address the returns came from (web, API).
+    pub client: Option<String>,
     pub limits: Limits,
     /// Parse workbooks in a bounded worker process (see `read::isolate`); `None` parses in this
     /// process, for trusted files and tests.
     pub isolation: Option<WorkerConfig>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        let now = Utc::now();
+impl Options {
+    /// Files ingested at `received_at` (which is also today), stored for real, parsed in this process.
+    pub fn received(received_at: DateTime<Utc>) -> Options {
         Options {
             dry_run: false,
             period: None,
             unit: None,
-            received_at: now,
-            today: now.date_naive(),
+            received_at,
+            today: vietnam_date(received_at),
             submitted_by: None,
             source: "file".into(),
+            client: None,
             limits: Limits::default(),
             isolation: None,
         }
     }
 }
 
-/// A return sent as JSON through the API.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JsonReturn {
-    pub form: String,
-    pub unit: String,
-    pub period: String,
-    pub values: Vec<JsonValue>,
-}
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JsonValue {
-    pub row: String,
-    pub column: u32,
-    pub value: Value,
-}
-
-impl JsonReturn {
-    pub fn into_draft(self) -> ReturnDraft {
-        ReturnDraft {
-            form: Some(self.form),
-            unit: Some(self.unit),
-            period: Some(self.period),
-            values: self
-                .values
-                .into_iter()
-                .map(|v| CellValue {
-                    row: v.row,
-                    column: v.column,
-                    value: v.value,
-                    cell: None,
-                })
-                .collect(),
-            ..ReturnDraft::default()
-        }
-    }
-}
-
-/// Every file under the given paths: files as given, folders walked recursively for spreadsheet
-/// files (sorted, hidden files and lock files skipped).
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+/// Every file under the given paths: files as given, folders walked recursively (sorted). Hidden
+/// files and Office lock files (`~$…`) are not returns and are left out, but counted in `skipped`;
+/// every other file is read by its content whatever its extension, so one that is not a workbook
+/// is listed as such rather than passed over.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Collected> {
+    let mut out = Collected::default();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(io_err(p))?;
         if meta.is_dir() {
             walk(p, &mut out)?;
         } else {
-            out.push(p.clone());
+            out.files.push(p.clone());
         }
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// The files a bulk ingest reads, and the ones it leaves out on purpose.
+#[derive(Debug, Clone, Default)]
+pub struct Collected {
+    pub files: Vec<PathBuf>,
+    /// Hidden files and Office lock files found in the folders.
+    pub skipped: Vec<PathBuf>,
+}
+
+fn walk(dir: &Path, out: &mut Collected) -> Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io_err(dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -166,18 +93,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if name.starts_with('.') || name.starts_with("~$") {
-            continue;
-        }
-        if path.is_dir() {
+            out.skipped.push(path);
+        } else if path.is_dir() {
             walk(&path, out)?;
         } else {
-            let ext = path
-                .extension()
-                .map(|e| e.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
-            if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
-                out.push(path);
-            }
+            out.files.push(path);
         }
     }
     Ok(())
@@ -193,7 +113,7 @@ struct Pending {
 /// Reads, validates and stores the returns in the given files. `progress` is called after each file.
 pub fn ingest_files(
     catalog: &Catalog,
-    store: &mut Store,
+    store: &dyn Store,
     files: &[PathBuf],
     opts: &Options,
     progress: &mut dyn FnMut(usize, &Path),
@@ -227,7 +147,7 @@ pub fn ingest_files(
     let mut pending = Vec::new();
     let mut reports = Vec::new();
     for slot in slots {
-        match slot.ok_or_else(|| Error::StoreData("a file was not read".into()))?? {
+        match slot.ok_or_else(|| Error::Internal("a file was not read".into()))?? {
             FileRead::Rejected(report) => reports.push(report),
             FileRead::Returns(mut p) => pending.append(&mut p),
         }
@@ -254,7 +174,7 @@ enum FileRead {
 
 fn read_file(worker: Option<&mut Worker>, catalog: &Catalog, path: &Path, opts: &Options) -> Result<FileRead> {
     let display = path.to_string_lossy().into_owned();
-    let bytes = match crate::read::grid::read_bytes(path, &opts.limits).map_err(io_err(path))? {
+    let bytes = match grid::read_bytes(path, &opts.limits).map_err(io_err(path))? {
         Err(issue) => return Ok(FileRead::Rejected(rejected_file(&display, issue))),
         Ok(bytes) => bytes,
     };
@@ -276,7 +196,7 @@ fn read_file(worker: Option<&mut Worker>, catalog: &Catalog, path: &Path, opts: 
 /// Validates and stores drafts that came from somewhere else than files (the JSON API).
 pub fn ingest_drafts(
     catalog: &Catalog,
-    store: &mut Store,
+    store: &dyn Store,
     drafts: Vec<ReturnDraft>,
     opts: &Options,
 ) -> Result<ImportSummary> {
@@ -310,7 +230,7 @@ fn read_with(
 /// parses the file out of process; a server must always pass one.
 pub fn ingest_upload(
     catalog: &Catalog,
-    store: &mut Store,
+    store: &dyn Store,
     file_name: &str,
     bytes: &[u8],
     opts: &Options,
@@ -366,7 +286,7 @@ fn rejected_file(file: &str, issue: Issue) -> ReturnReport {
         form: None,
         unit: None,
         period: None,
-        status: Status::Rejected,
+        status: ReturnStatus::Rejected,
         version: None,
         errors: vec![issue],
         warnings: Vec::new(),
@@ -374,8 +294,16 @@ fn rejected_file(file: &str, issue: Issue) -> ReturnReport {
     }
 }
 
-fn finish(catalog: &Catalog, store: &mut Store, pending: Vec<Pending>, opts: &Options) -> Result<ImportSummary> {
-    let locked = store.locked_periods()?;
+/// The refusal a locked period gets, from validation or from the store's own check at commit.
+pub fn period_locked(period: &str) -> Issue {
+    Issue::error(
+        Rule::PeriodLocked,
+        format!("Kỳ {period} đã khóa sau khi gửi báo cáo; cần Sở Tư pháp mở khóa để sửa"),
+    )
+}
+
+fn finish(catalog: &Catalog, store: &dyn Store, pending: Vec<Pending>, opts: &Options) -> Result<ImportSummary> {
+    let locked: Vec<String> = store.period_locks()?.into_iter().map(|l| l.period).collect();
     let mut reports = Vec::with_capacity(pending.len());
     let mut to_store: Vec<(usize, Submission)> = Vec::new();
     for Pending {
@@ -406,16 +334,16 @@ fn finish(catalog: &Catalog, store: &mut Store, pending: Vec<Pending>, opts: &Op
                 .map(|p| p.code())
                 .or(draft.period.clone()),
             status: if errors.is_empty() {
-                Status::Accepted
+                ReturnStatus::Accepted
             } else {
-                Status::Rejected
+                ReturnStatus::Rejected
             },
             version: None,
             errors,
             warnings,
             changed: Vec::new(),
         };
-        if report.status == Status::Accepted && !opts.dry_run {
+        if report.status == ReturnStatus::Accepted && !opts.dry_run {
             to_store.push((
                 reports.len(),
                 Submission {
@@ -427,11 +355,12 @@ fn finish(catalog: &Catalog, store: &mut Store, pending: Vec<Pending>, opts: &Op
                     received_at: opts.received_at,
                     submitted_by: opts.submitted_by.clone(),
                     source: opts.source.clone(),
+                    client: opts.client.clone(),
                     file_name: draft.file.clone(),
                     file_sha256: file_sha256.clone(),
                 },
             ));
-        } else if report.status == Status::Rejected && !opts.dry_run {
+        } else if report.status == ReturnStatus::Rejected && !opts.dry_run {
             store.log_rejection(&Rejection {
                 unit: report.unit.as_deref(),
                 form: report.form.as_deref(),
@@ -445,16 +374,17 @@ fn finish(catalog: &Catalog, store: &mut Store, pending: Vec<Pending>, opts: &Op
         reports.push(report);
     }
     // One transaction per chunk keeps commits few (fast) while bounding the work lost to a crash.
+    // A store that cannot take the write fails the import (an operator's problem, never a return's).
     for chunk in to_store.chunks(1000) {
         let subs: Vec<Submission> = chunk.iter().map(|(_, s)| s.clone()).collect();
-        let results = store.submit_batch(&subs)?;
-        for ((i, _), result) in chunk.iter().zip(results) {
+        let results = store.submit(&subs)?;
+        for ((i, sub), result) in chunk.iter().zip(results) {
             let report = &mut reports[*i];
             match result {
                 Ok(stored) => {
                     report.version = Some(stored.version);
                     if !stored.new_version {
-                        report.status = Status::Unchanged;
+                        report.status = ReturnStatus::Unchanged;
                     }
                     report.changed = stored
                         .changed
@@ -467,12 +397,11 @@ fn finish(catalog: &Catalog, store: &mut Store, pending: Vec<Pending>, opts: &Op
                         })
                         .collect();
                 }
-                Err(e) => {
-                    report.status = Status::Rejected;
-                    report.errors.push(Issue::error(
-                        crate::model::Rule::CorruptFile,
-                        format!("Không lưu được báo cáo: {e}"),
-                    ));
+                Err(Refused::PeriodLocked) => {
+                    report.status = ReturnStatus::Rejected;
+                    report
+                        .errors
+                        .push(period_locked(&sub.period).at(report.sheet.as_deref(), None));
                 }
             }
         }
@@ -483,7 +412,7 @@ fn finish(catalog: &Catalog, store: &mut Store, pending: Vec<Pending>, opts: &Op
 /// The unit's latest values for the same kind of period a year earlier, for the `jump` warning.
 fn previous_values(
     catalog: &Catalog,
-    store: &Store,
+    store: &dyn Store,
     draft: &ReturnDraft,
 ) -> Result<std::collections::HashMap<(String, u32), i64>> {
     let mut out = std::collections::HashMap::new();

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 
-use crate::catalog::{Catalog, ColumnType, Form, FormRule, Period};
-use crate::model::{CellValue, Issue, ReturnDraft, Rule, Value};
 use crate::read::parse_date_text;
-use crate::text::{fold, group_vi};
+use pbgdpl_catalog::model::{CellValue, Issue, ReturnDraft, Rule, Value};
+use pbgdpl_catalog::text::{fold, group_vi};
+use pbgdpl_catalog::{Catalog, ColumnType, Form, FormRule, Period};
 
 /// What the upload said about the return, and what "today" is.
 #[derive(Debug, Clone, Default)]
@@ -170,16 +170,7 @@ fn check_period(catalog: &Catalog, form: &Form, draft: &ReturnDraft, ctx: &Conte
         );
     }
     if ctx.locked_periods.iter().any(|p| p == &period.code()) {
-        issues.push(
-            Issue::error(
-                Rule::PeriodLocked,
-                format!(
-                    "Kỳ {} đã khóa sau khi gửi báo cáo; cần Sở Tư pháp mở khóa để sửa",
-                    period.code()
-                ),
-            )
-            .at(sheet, cell),
-        );
+        issues.push(crate::pipeline::period_locked(&period.code()).at(sheet, cell));
     }
 }
 

@@ -1,25 +1,44 @@
-//! Both report files for a period and unit, from the store as it is: the workbook and the narrative.
+//! Everything a report is made of, computed by the engine for a period and unit: the indicators,
+//! the forms' totals, each unit's figures, the tasks' progress, who reported, and for an annual
+//! report the year before. The workbook and the narrative only format it.
 
-use pbgdpl_engine::{Engine, PeriodSpec};
-use pbgdpl_ingest::Store;
-use pbgdpl_ingest::catalog::{Period, PeriodKind};
-use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
+use std::collections::BTreeMap;
 
-use crate::workbook::ReportInput;
-use crate::{Error, Result};
+use pbgdpl_catalog::{Catalog, Period, PeriodKind, PeriodSpec};
+use pbgdpl_engine::{Cells, Engine, Expected, IndicatorValue, TaskProgress};
 
-/// What the report reads from the store for a period, read before the engine's awaits so that no
-/// store handle is held across them.
-pub struct StoreFacts {
-    /// The period's latest values and its returns.
-    pub values: Vec<StoredValue>,
-    pub returns: Vec<ReturnRecord>,
-    /// For an annual report, the year before's values: official, else preliminary.
-    pub previous_values: Vec<StoredValue>,
+use crate::Result;
+
+/// One report's facts.
+pub struct Report<'e> {
+    pub catalog: &'e Catalog,
+    pub period: Period,
+    /// The unit the report is for (the province by default).
+    pub unit: String,
+    /// The unit and its children.
+    pub indicators: Vec<IndicatorValue>,
+    /// Whole-number cells summed over the unit and every unit under it.
+    pub totals: Cells,
+    /// Each unit's own whole-number cells.
+    pub unit_values: BTreeMap<String, Cells>,
+    /// Every task lead's progress under the unit.
+    pub tasks: Vec<TaskProgress>,
+    /// Every return due under the unit, with what arrived.
+    pub completeness: Vec<Expected<'e>>,
+    /// For an annual report, the year before.
+    pub previous: Option<Previous>,
+}
+
+/// The year before, for the annual report's comparisons: its figures as the engine gives them
+/// (official, else preliminary, unit by unit and form by form).
+#[derive(Debug, Clone)]
+pub struct Previous {
+    pub indicators: Vec<IndicatorValue>,
+    pub totals: Cells,
 }
 
 /// The period an annual report compares with: the year before, official edition (the engine falls
-/// back to the preliminary one by itself). None for a semiannual report.
+/// back to the preliminary one, unit by unit). None for a semiannual report.
 fn year_before(period: &Period) -> Option<Period> {
     period.kind.is_annual().then(|| Period {
         year: period.year - 1,
@@ -27,70 +46,53 @@ fn year_before(period: &Period) -> Option<Period> {
     })
 }
 
-impl StoreFacts {
-    pub fn read(store: &Store, period: &Period) -> Result<StoreFacts> {
-        let err = |e: pbgdpl_ingest::Error| Error::Input(format!("store: {e}"));
-        let previous_values = match year_before(period) {
-            Some(official) => {
-                let v = store.latest_values(&official.code()).map_err(err)?;
-                if v.is_empty() {
-                    let preliminary = Period {
-                        kind: PeriodKind::Preliminary,
-                        ..official
-                    };
-                    store.latest_values(&preliminary.code()).map_err(err)?
-                } else {
-                    v
-                }
+impl<'e> Report<'e> {
+    /// Computes a report's facts.
+    pub async fn compute(engine: &'e Engine, period: Period, unit: &str) -> Result<Report<'e>> {
+        let spec = PeriodSpec::Single(period);
+        let previous = match year_before(&period) {
+            Some(before) => {
+                let spec = PeriodSpec::Single(before);
+                Some(Previous {
+                    indicators: engine.indicators(&spec, unit).await?,
+                    totals: engine.form_totals(&spec, unit).await?,
+                })
             }
-            None => Vec::new(),
+            None => None,
         };
-        Ok(StoreFacts {
-            values: store.latest_values(&period.code()).map_err(err)?,
-            returns: store.returns(Some(&period.code())).map_err(err)?,
-            previous_values,
+        Ok(Report {
+            catalog: engine.catalog(),
+            period,
+            unit: unit.to_owned(),
+            indicators: engine.indicators(&spec, unit).await?,
+            totals: engine.form_totals(&spec, unit).await?,
+            unit_values: engine.unit_values(&spec, unit).await?,
+            tasks: engine.tasks(&spec, unit).await?,
+            completeness: engine.completeness(&period, unit),
+            previous,
         })
+    }
+
+    /// The report's unit's name.
+    pub fn unit_name(&self) -> String {
+        self.catalog
+            .units
+            .get(&self.unit)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| self.unit.clone())
     }
 }
 
-/// The report's files: (workbook .xlsx, narrative .docx). The annual report compares with the year
-/// before (its official figures, else preliminary).
+/// The report's files: (workbook .xlsx, narrative .docx), dated `date`.
 pub async fn report_files(
     engine: &Engine,
-    facts: &StoreFacts,
-    period: &Period,
+    period: Period,
     unit: &str,
     date: chrono::NaiveDate,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    let engine_err = |e: pbgdpl_engine::Error| Error::Input(e.to_string());
-    let indicators = engine
-        .indicators(&PeriodSpec::Single(*period), unit)
-        .await
-        .map_err(engine_err)?;
-    let previous = match year_before(period) {
-        Some(before) => Some(
-            engine
-                .indicators(&PeriodSpec::Single(before), unit)
-                .await
-                .map_err(engine_err)?,
-        ),
-        None => None,
-    };
-    let input = ReportInput {
-        catalog: engine.catalog(),
-        period,
-        unit,
-        indicators: &indicators,
-        values: &facts.values,
-        returns: &facts.returns,
-    };
-    let xlsx = crate::workbook::report_workbook(&input)?;
-    let previous = previous.as_deref().map(|indicators| crate::narrative::Previous {
-        indicators,
-        values: &facts.previous_values,
-    });
-    let blocks = crate::narrative::narrative(&input, date, previous);
-    let docx = crate::narrative::to_docx(&blocks)?;
+    let report = Report::compute(engine, period, unit).await?;
+    let xlsx = crate::workbook::report_workbook(&report)?;
+    let docx = crate::narrative::to_docx(&crate::narrative::narrative(&report, date))?;
     Ok((xlsx, docx))
 }
 

@@ -24,7 +24,7 @@ static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
 fn err(e: impl std::fmt::Display) -> Error {
-    Error::Input(format!("chart: {e}"))
+    Error::Render(format!("chart: {e}"))
 }
 
 /// Registers the embedded font once per process; plotters looks fonts up by family name.

@@ -1,26 +1,43 @@
 //! Reports: everything pbgdpl writes for people to read or fill — return templates and the Ministry
-//! report workbook (rust_xlsxwriter), and charts (plotters).
+//! report (the forms workbook with rust_xlsxwriter, the narrative .docx), charts (plotters), and the
+//! text the command line prints. Reports only format what the engine computed.
 
 pub mod bundle;
 pub mod charts;
 pub mod narrative;
 mod style;
 pub mod template;
+pub mod text;
 pub mod workbook;
+
+use pbgdpl_catalog::Fault;
 
 /// Errors of the reports crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("xlsx: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error(transparent)]
+    Engine(#[from] pbgdpl_engine::Error),
+    /// A document or chart the writer could not produce: a bug.
     #[error("{0}")]
-    Input(String),
+    Render(String),
     #[error("{path}: {source}")]
     Io {
         path: std::path::PathBuf,
         #[source]
         source: std::io::Error,
     },
+}
+
+impl Error {
+    pub fn fault(&self) -> Fault {
+        match self {
+            Error::Engine(e) => e.fault(),
+            Error::Io { .. } => Fault::Operator,
+            Error::Xlsx(_) | Error::Render(_) => Fault::Bug,
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -37,5 +54,5 @@ pub fn neutralise(text: &str) -> String {
 
 /// A number the Vietnamese way (`1.234,5`).
 pub fn decimal(v: f64, places: usize) -> String {
-    pbgdpl_ingest::text::decimal_vi(v, places)
+    pbgdpl_catalog::text::decimal_vi(v, places)
 }

@@ -9,14 +9,12 @@ use docx_rs::{
     AlignmentType, Docx, PageMargin, Paragraph, Pic, Run, RunFonts, Table, TableCell, TableLayoutType, TableRow,
     WidthType,
 };
-use pbgdpl_engine::IndicatorValue;
-use pbgdpl_ingest::catalog::PeriodKind;
-use pbgdpl_ingest::model::Value;
-use pbgdpl_ingest::store::StoredValue;
-use pbgdpl_ingest::text::{decimal_vi, group_vi};
+use pbgdpl_catalog::PeriodKind;
+use pbgdpl_catalog::text::{decimal_vi, group_vi};
+use pbgdpl_engine::{IndicatorValue, of_form};
 
+use crate::bundle::Report;
 use crate::charts::{Bar, REPORT_CHART_WIDTH};
-use crate::workbook::{ReportInput, cell_sums};
 use crate::{Error, Result};
 
 /// One block of the document.
@@ -53,16 +51,21 @@ fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "chưa có số liệu".into())
 }
 
-/// The year before, for the annual report's comparisons.
-#[derive(Debug, Clone, Copy)]
-pub struct Previous<'a> {
-    pub indicators: &'a [IndicatorValue],
-    /// Its stored values (official, else preliminary), for the activity counts.
-    pub values: &'a [StoredValue],
+/// A part column's label as a table heading: "Trong đó: trên môi trường số" → "Trên môi trường số".
+fn part_heading(label: &str) -> String {
+    let rest = label.strip_prefix("Trong đó:").unwrap_or(label).trim();
+    let mut chars = rest.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
-/// The document's blocks, from the period's computed indicators and stored values.
-pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Option<Previous<'_>>) -> Vec<Block> {
+/// Roman numerals for the report's section headings.
+const SECTIONS: [&str; 10] = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"];
+
+/// The document's blocks, from the report's facts.
+pub fn narrative(input: &Report<'_>, date: chrono::NaiveDate) -> Vec<Block> {
     use chrono::Datelike;
     let cat = input.catalog;
     let province = cat.province.name.to_uppercase().replace("TỈNH ", "");
@@ -73,7 +76,9 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
     };
     let annual = input.period.kind != PeriodKind::Semiannual;
     // Only the annual report compares with the year before.
-    let previous = previous.filter(|_| annual);
+    let previous = input.previous.as_ref().filter(|_| annual);
+    let mut section = SECTIONS.iter();
+    let mut heading = |title: &str| Block::Heading(format!("{}. {title}", section.next().copied().unwrap_or("")));
     let plan_id = cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("");
     let mut out = vec![
         Block::Header {
@@ -97,7 +102,7 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
             "BÁO CÁO".into(),
             "Kết quả thực hiện chuyển đổi số trong công tác phổ biến, giáo dục pháp luật".into(),
             // A report on one unit of the province names it.
-            match cat.units.get(input.unit).filter(|u| u.code != cat.province.code) {
+            match cat.units.get(&input.unit).filter(|u| u.code != cat.province.code) {
                 Some(u) => format!("{}, {} ({plan_id})", u.name, input.period.label().to_lowercase()),
                 None => format!("{} ({plan_id})", input.period.label()),
             },
@@ -109,7 +114,7 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
                 .unwrap_or_else(|| "kế hoạch của Ủy ban nhân dân tỉnh".into()),
             input.period.label().to_lowercase()
         )),
-        Block::Heading("I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU".into()),
+        heading("KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"),
     ];
     let mine: Vec<&IndicatorValue> = input.indicators.iter().filter(|v| v.unit == input.unit).collect();
     // The rates against targets: in the table and in the chart.
@@ -211,27 +216,33 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
         };
         out.push(Block::Para(sentence));
     }
-    out.push(Block::Heading("II. HOẠT ĐỘNG PHỔ BIẾN, GIÁO DỤC PHÁP LUẬT".into()));
-    let under = input.units_under();
-    if let Some(f02) = cat.form("F02") {
-        let in_scope = |v: &&StoredValue| under.contains(v.unit.as_str());
-        let sums = cell_sums(input.values.iter().filter(in_scope), &f02.id);
-        // The annual report sets each count beside the year before's.
-        let before = previous
-            .filter(|p| !p.values.is_empty())
-            .map(|p| cell_sums(p.values.iter().filter(in_scope), &f02.id));
+    // The forms the catalog sets out in sections of their own (activities: F02), with the annual
+    // report's year before beside each count.
+    for form in cat.forms.iter().filter(|f| f.is_numeric()) {
+        let Some(title) = &form.report_section else { continue };
+        out.push(heading(title));
+        let sums = of_form(&input.totals, &form.id);
+        let before = previous.map(|p| of_form(&p.totals, &form.id)).filter(|b| !b.is_empty());
+        // Column (1) is the total; a second column, where a row has one, is its "of which" part.
+        let (total_col, part_col) = (form.columns.first().map(|c| c.number).unwrap_or(1), form.columns.get(1));
         let mut head: Vec<String> = vec!["Mã số".into(), "Chỉ tiêu".into(), "Tổng số".into()];
         if before.is_some() {
             head.extend(["Năm trước".into(), "Tăng, giảm".into()]);
         }
-        head.push("Trên môi trường số".into());
+        if let Some(part) = part_col {
+            head.push(part_heading(&part.label));
+        }
         let mut rows = vec![head];
-        for r in &f02.rows {
+        for r in &form.rows {
             let get = |sums: &BTreeMap<(&str, u32), i64>, c: u32| sums.get(&(r.code.as_str(), c)).copied();
             let text = |n: Option<i64>| n.map(group_vi).unwrap_or_else(|| "—".into());
-            let mut row = vec![r.code.clone(), format!("{} ({})", r.label, r.unit), text(get(&sums, 1))];
+            let mut row = vec![
+                r.code.clone(),
+                format!("{} ({})", r.label, r.unit),
+                text(get(&sums, total_col)),
+            ];
             if let Some(before) = &before {
-                let (now, then) = (get(&sums, 1), get(before, 1));
+                let (now, then) = (get(&sums, total_col), get(before, total_col));
                 row.push(text(then));
                 row.push(match (now, then) {
                     (Some(a), Some(b)) if b > 0 => {
@@ -241,16 +252,18 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
                     _ => "—".into(),
                 });
             }
-            row.push(if r.columns.contains(&2) {
-                text(get(&sums, 2))
-            } else {
-                String::new()
-            });
+            if let Some(part) = part_col {
+                row.push(if r.columns.contains(&part.number) {
+                    text(get(&sums, part.number))
+                } else {
+                    String::new()
+                });
+            }
             rows.push(row);
         }
         out.push(Block::Table(rows));
     }
-    out.push(Block::Heading("III. TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ CỦA KẾ HOẠCH".into()));
+    out.push(heading("TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ CỦA KẾ HOẠCH"));
     if let Some(plan) = cat.plan_in_force() {
         let mut rows = vec![vec![
             "Mã".into(),
@@ -258,50 +271,31 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
             "Thời hạn".into(),
             "Đã hoàn thành / cơ quan chủ trì".into(),
         ]];
-        // What counts as done is the task form's, as the engine's NV-1 reads it.
-        let tasks = cat.forms.iter().find(|f| f.rows_from_plan);
-        let status = tasks.and_then(|f| f.status_column());
-        let done_text = status.and_then(|c| c.done.clone()).map(Value::Text);
         for t in &plan.tasks {
-            let done = t
-                .leads
-                .iter()
-                .filter(|l| {
-                    input.values.iter().any(|v| {
-                        tasks.is_some_and(|f| v.form == f.id)
-                            && &v.unit == *l
-                            && v.row == t.code
-                            && status.is_some_and(|c| v.column == c.number)
-                            && Some(&v.value) == done_text.as_ref()
-                    })
-                })
-                .count();
-            let due = t.due.label();
+            let leads: Vec<_> = input.tasks.iter().filter(|p| p.task == t.code).collect();
+            let done = leads.iter().filter(|p| p.done).count();
             rows.push(vec![
                 t.code.clone(),
                 t.title.clone(),
-                due,
-                format!("{done}/{}", t.leads.len()),
+                t.due.label(),
+                format!("{done}/{}", leads.len()),
             ]);
         }
         out.push(Block::Table(rows));
     }
-    out.push(Block::Heading("IV. KHÓ KHĂN, VƯỚNG MẮC".into()));
+    out.push(heading("KHÓ KHĂN, VƯỚNG MẮC"));
     let mut difficulties: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for v in input
-        .values
-        .iter()
-        .filter(|v| v.form == "F03" && v.column == 4 && under.contains(v.unit.as_str()))
-    {
+    for p in &input.tasks {
+        let Some(text) = &p.difficulties else { continue };
         let name = cat
             .units
-            .get(&v.unit)
+            .get(&p.lead)
             .map(|u| u.name.clone())
-            .unwrap_or_else(|| v.unit.clone());
+            .unwrap_or_else(|| p.lead.clone());
         difficulties
-            .entry(v.value.to_text())
+            .entry(text.clone())
             .or_default()
-            .push(format!("{name} ({})", v.row));
+            .push(format!("{name} ({})", p.task));
     }
     if difficulties.is_empty() {
         out.push(Block::Para("Các đơn vị không báo cáo khó khăn, vướng mắc.".into()));
@@ -313,7 +307,7 @@ pub fn narrative(input: &ReportInput<'_>, date: chrono::NaiveDate, previous: Opt
             who.into_iter().take(5).collect::<Vec<_>>().join("; ")
         )));
     }
-    out.push(Block::Heading("V. ĐỀ XUẤT, KIẾN NGHỊ".into()));
+    out.push(heading("ĐỀ XUẤT, KIẾN NGHỊ"));
     out.push(Block::Para(
         "[Phần đề xuất, kiến nghị do cán bộ soạn thảo bổ sung.]".into(),
     ));
@@ -543,6 +537,6 @@ pub fn to_docx(blocks: &[Block]) -> Result<Vec<u8>> {
     let mut buf = std::io::Cursor::new(Vec::new());
     doc.build()
         .pack(&mut buf)
-        .map_err(|e| Error::Input(format!("docx: {e}")))?;
+        .map_err(|e| Error::Render(format!("docx: {e}")))?;
     Ok(buf.into_inner())
 }

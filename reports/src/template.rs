@@ -1,8 +1,8 @@
 //! Return workbooks in the canonical layout of `forms.md`: blank templates for units to fill, and the
 //! same layout filled with values (the fixture generator's returns).
 
-use pbgdpl_ingest::catalog::{Catalog, ColumnType, Form, Period, Unit};
-use pbgdpl_ingest::model::{CellValue, Value};
+use pbgdpl_catalog::model::{CellValue, Value};
+use pbgdpl_catalog::{Catalog, ColumnType, Form, Period, Unit};
 use rust_xlsxwriter::{DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet};
 
 use crate::Result;
@@ -280,9 +280,9 @@ pub fn bulk_zip(catalog: &Catalog, period: &Period) -> Result<Vec<u8>> {
         }
         let bytes = return_workbook(catalog, unit, period, &forms)?;
         zip.start_file(format!("{}_{}.xlsx", unit.code, period.code()), options)
-            .map_err(|e| crate::Error::Input(e.to_string()))?;
-        zip.write_all(&bytes).map_err(|e| crate::Error::Input(e.to_string()))?;
+            .map_err(|e| crate::Error::Render(e.to_string()))?;
+        zip.write_all(&bytes).map_err(|e| crate::Error::Render(e.to_string()))?;
     }
-    let cursor = zip.finish().map_err(|e| crate::Error::Input(e.to_string()))?;
+    let cursor = zip.finish().map_err(|e| crate::Error::Render(e.to_string()))?;
     Ok(cursor.into_inner())
 }

@@ -1,55 +1,13 @@
 //! The Ministry report workbook: the forms aggregated for the province in the return layout, the
 //! indicators against their targets, and reporting completeness.
 
-use std::collections::{BTreeMap, HashSet};
-
-use pbgdpl_engine::IndicatorValue;
-use pbgdpl_ingest::catalog::{Catalog, Period};
-use pbgdpl_ingest::model::Value;
-use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
+use pbgdpl_catalog::{Form, Unit};
+use pbgdpl_engine::{Cells, of_form};
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, Workbook, Worksheet};
 
+use crate::bundle::Report;
 use crate::style::LABEL_WIDTH;
 use crate::{Result, neutralise};
-
-/// Everything the report is made of, already computed.
-pub struct ReportInput<'a> {
-    pub catalog: &'a Catalog,
-    pub period: &'a Period,
-    /// The unit the report is for (the province by default).
-    pub unit: &'a str,
-    pub indicators: &'a [IndicatorValue],
-    /// Latest values of the period, every unit.
-    pub values: &'a [StoredValue],
-    /// Stored versions of the period's returns.
-    pub returns: &'a [ReturnRecord],
-}
-
-impl ReportInput<'_> {
-    /// The codes of the report's unit and every unit under it.
-    pub(crate) fn units_under(&self) -> HashSet<&str> {
-        self.catalog
-            .units
-            .subtree(self.unit)
-            .iter()
-            .map(|u| u.code.as_str())
-            .collect()
-    }
-}
-
-/// A form's whole-number cells summed over `values`, by (row, column).
-pub(crate) fn cell_sums<'a>(
-    values: impl IntoIterator<Item = &'a StoredValue>,
-    form: &str,
-) -> BTreeMap<(&'a str, u32), i64> {
-    let mut sums = BTreeMap::new();
-    for v in values.into_iter().filter(|v| v.form == form) {
-        if let Value::Int(n) = v.value {
-            *sums.entry((v.row.as_str(), v.column)).or_default() += n;
-        }
-    }
-    sums
-}
 
 struct Styles {
     title: Format,
@@ -75,24 +33,18 @@ fn styles() -> Styles {
 }
 
 /// Writes the report workbook and returns its bytes.
-pub fn report_workbook(input: &ReportInput<'_>) -> Result<Vec<u8>> {
+pub fn report_workbook(input: &Report<'_>) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let st = styles();
-    let under = input.units_under();
-    let values: Vec<&StoredValue> = input
-        .values
-        .iter()
-        .filter(|v| under.contains(v.unit.as_str()))
-        .collect();
     for form in input.catalog.forms.iter().filter(|f| f.is_numeric()) {
         let ws = wb.add_worksheet();
         ws.set_name(&form.sheet)?;
-        write_form_totals(ws, &st, input, form, &values)?;
+        write_form_totals(ws, &st, input, form)?;
     }
-    if let Some(form) = input.catalog.forms.iter().find(|f| f.rows_from_plan) {
+    if let Some(form) = input.catalog.task_form() {
         let ws = wb.add_worksheet();
         ws.set_name(&form.sheet)?;
-        write_tasks(ws, &st, input, form, &values)?;
+        write_tasks(ws, &st, input, form)?;
     }
     let ws = wb.add_worksheet();
     ws.set_name("Chỉ tiêu")?;
@@ -101,12 +53,11 @@ pub fn report_workbook(input: &ReportInput<'_>) -> Result<Vec<u8>> {
     ws.set_name("Tình hình nộp báo cáo")?;
     write_completeness(ws, &st, input)?;
     // One sheet per reporting unit that sent numbers, named by its code (sheet names are short).
-    for unit in input.catalog.units.subtree(input.unit).into_iter().skip(1) {
-        let mine: Vec<&StoredValue> = values.iter().copied().filter(|v| v.unit == unit.code).collect();
-        if mine.iter().any(|v| matches!(v.value, Value::Int(_))) {
+    for unit in input.catalog.units.subtree(&input.unit).into_iter().skip(1) {
+        if let Some(cells) = input.unit_values.get(&unit.code).filter(|c| !c.is_empty()) {
             let ws = wb.add_worksheet();
             ws.set_name(sheet_name(&unit.code))?;
-            write_unit_sheet(ws, &st, input, unit, &mine)?;
+            write_unit_sheet(ws, &st, input, unit, cells)?;
         }
     }
     Ok(wb.save_to_buffer()?)
@@ -118,13 +69,7 @@ fn sheet_name(code: &str) -> String {
 }
 
 /// A unit's own figures, every numeric form one block under the other.
-fn write_unit_sheet(
-    ws: &mut Worksheet,
-    st: &Styles,
-    input: &ReportInput<'_>,
-    unit: &pbgdpl_ingest::catalog::Unit,
-    values: &[&StoredValue],
-) -> Result<()> {
+fn write_unit_sheet(ws: &mut Worksheet, st: &Styles, input: &Report<'_>, unit: &Unit, cells: &Cells) -> Result<()> {
     ws.write_string_with_format(
         0,
         0,
@@ -147,12 +92,9 @@ fn write_unit_sheet(
             ws.write_string_with_format(r, 1, &row.label, &st.cell)?;
             crate::style::fit_row(ws, r, &[(&row.label, LABEL_WIDTH)])?;
             for (i, col) in form.columns.iter().enumerate() {
-                let v = values
-                    .iter()
-                    .find(|v| v.form == form.id && v.row == row.code && v.column == col.number);
-                match v.map(|v| &v.value) {
-                    Some(Value::Int(n)) => ws.write_number_with_format(r, 2 + i as u16, *n as f64, &st.number)?,
-                    _ => ws.write_blank(r, 2 + i as u16, &st.cell)?,
+                match cells.get(&(form.id.clone(), row.code.clone(), col.number)) {
+                    Some(n) => ws.write_number_with_format(r, 2 + i as u16, *n as f64, &st.number)?,
+                    None => ws.write_blank(r, 2 + i as u16, &st.cell)?,
                 };
             }
             r += 1;
@@ -167,19 +109,10 @@ fn write_unit_sheet(
     Ok(())
 }
 
-fn unit_name(input: &ReportInput<'_>) -> String {
-    input
-        .catalog
-        .units
-        .get(input.unit)
-        .map(|u| u.name.clone())
-        .unwrap_or_else(|| input.unit.to_owned())
-}
-
 fn title_block(
     ws: &mut Worksheet,
     st: &Styles,
-    input: &ReportInput<'_>,
+    input: &Report<'_>,
     code: &str,
     title: &str,
     last_col: u16,
@@ -199,7 +132,7 @@ fn title_block(
         0,
         4,
         last_col,
-        &format!("{} — Kỳ báo cáo: {}", unit_name(input), input.period.label()),
+        &format!("{} — Kỳ báo cáo: {}", input.unit_name(), input.period.label()),
         &st.bold,
     )?;
     ws.set_paper_size(9);
@@ -208,13 +141,7 @@ fn title_block(
     Ok(())
 }
 
-fn write_form_totals(
-    ws: &mut Worksheet,
-    st: &Styles,
-    input: &ReportInput<'_>,
-    form: &pbgdpl_ingest::catalog::Form,
-    values: &[&StoredValue],
-) -> Result<()> {
+fn write_form_totals(ws: &mut Worksheet, st: &Styles, input: &Report<'_>, form: &Form) -> Result<()> {
     let last = 2 + form.columns.len() as u16;
     title_block(
         ws,
@@ -226,7 +153,7 @@ fn write_form_totals(
     )?;
     let h = 6;
     let first_data = crate::template::form_header(ws, &st.head, &st.head, h, form, "Chỉ tiêu", ["(A)", "(B)", "(C)"])?;
-    let sums = cell_sums(values.iter().copied(), &form.id);
+    let sums = of_form(&input.totals, &form.id);
     for (i, row) in form.rows.iter().enumerate() {
         let r = first_data + i as u32;
         ws.write_string_with_format(r, 0, &row.code, &st.cell)?;
@@ -257,13 +184,7 @@ fn write_form_totals(
 /// Column widths of the task sheet: code, task, due, lead, status, date, result, difficulties.
 const TASK_WIDTHS: [f64; 8] = [8.0, 50.0, 12.0, 28.0, 16.0, 14.0, 36.0, 36.0];
 
-fn write_tasks(
-    ws: &mut Worksheet,
-    st: &Styles,
-    input: &ReportInput<'_>,
-    form: &pbgdpl_ingest::catalog::Form,
-    values: &[&StoredValue],
-) -> Result<()> {
+fn write_tasks(ws: &mut Worksheet, st: &Styles, input: &Report<'_>, form: &Form) -> Result<()> {
     title_block(
         ws,
         st,
@@ -289,47 +210,34 @@ fn write_tasks(
     let Some(plan) = input.catalog.plan_in_force() else {
         return Ok(());
     };
-    let end = input.period.end(&input.catalog.periods);
-    // What counts as done is the form's, as the engine's NV-1 reads it.
-    let status = form.status_column();
-    let (status_col, done) = (status.map_or(1, |c| c.number), status.and_then(|c| c.done.as_ref()));
+    // A task led by every department and commune would list a hundred leads: those that sent
+    // nothing this period are left out of such a task's lines.
+    let sent_anything =
+        |lead: &str| input.unit_values.contains_key(lead) || input.tasks.iter().any(|p| p.lead == lead && p.reported);
     let mut r = h + 1;
     for task in &plan.tasks {
         let due = task.due.label();
-        for lead in task
-            .leads
+        for p in input
+            .tasks
             .iter()
-            .filter(|l| values.iter().any(|v| &v.unit == *l) || task.leads.len() <= 3)
+            .filter(|p| p.task == task.code && (task.leads.len() <= 3 || sent_anything(&p.lead)))
         {
-            let cell = |col: u32| {
-                values
-                    .iter()
-                    .find(|v| v.form == form.id && &v.unit == lead && v.row == task.code && v.column == col)
-                    .map(|v| v.value.to_text())
-            };
-            let status = cell(status_col).unwrap_or_else(|| "Chưa báo cáo".into());
-            let overdue =
-                matches!(task.due, pbgdpl_ingest::catalog::TaskDue::Date(d) if d <= end) && Some(&status) != done;
-            let f = if overdue { &st.late } else { &st.cell };
+            let f = if p.overdue() { &st.late } else { &st.cell };
             let lead_name = input
                 .catalog
                 .units
-                .get(lead)
+                .get(&p.lead)
                 .map(|u| u.name.clone())
-                .unwrap_or_else(|| lead.clone());
-            let date = cell(2)
-                .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-                .map(|d| d.format("%d/%m/%Y").to_string())
-                .unwrap_or_default();
+                .unwrap_or_else(|| p.lead.clone());
             let cells = [
                 task.code.clone(),
                 task.title.clone(),
                 due.clone(),
                 lead_name,
-                status,
-                date,
-                cell(3).unwrap_or_default(),
-                cell(4).unwrap_or_default(),
+                p.status.clone().unwrap_or_else(|| "Chưa báo cáo".into()),
+                p.done_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+                p.result.clone().unwrap_or_default(),
+                p.difficulties.clone().unwrap_or_default(),
             ];
             for (c, text) in cells.iter().enumerate() {
                 ws.write_string_with_format(r, c as u16, neutralise(text), f)?;
@@ -346,7 +254,7 @@ fn write_tasks(
     Ok(())
 }
 
-fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) -> Result<()> {
+fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &Report<'_>) -> Result<()> {
     title_block(
         ws,
         st,
@@ -428,7 +336,7 @@ fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) ->
     Ok(())
 }
 
-fn write_completeness(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) -> Result<()> {
+fn write_completeness(ws: &mut Worksheet, st: &Styles, input: &Report<'_>) -> Result<()> {
     title_block(
         ws,
         st,
@@ -453,7 +361,7 @@ fn write_completeness(ws: &mut Worksheet, st: &Styles, input: &ReportInput<'_>) 
         ws.write_string_with_format(h, c as u16, *t, &st.head)?;
     }
     let mut r = h + 1;
-    for e in pbgdpl_ingest::completeness::expected_returns(input.catalog, input.unit, input.period, input.returns) {
+    for e in &input.completeness {
         let fmt = if e.received.is_none() || e.late() {
             &st.late
         } else {

@@ -90,6 +90,29 @@ fn multipart_with(url: &str, auth: (&str, &str), file: &Path, fields: &[(&str, &
     (status, resp.into_string().unwrap())
 }
 
+/// Posts the login form as a browser does: the login page first (its CSRF cookie and field), then the
+/// form with both. The response is not followed.
+fn login(agent: &ureq::Agent, base: &str, fields: &[(&str, &str)]) -> ureq::Response {
+    let page = agent.get(&format!("{base}/dang-nhap")).call().unwrap();
+    let cookie = page.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    let html = page.into_string().unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut form = fields.to_vec();
+    form.push(("csrf", &csrf));
+    agent
+        .post(&format!("{base}/dang-nhap"))
+        .set("Cookie", &cookie)
+        .send_form(&form)
+        .unwrap()
+}
+
 fn f01(unit: &str, reached: i64) -> Json {
     json!({"form": "F01", "unit": unit, "period": "2026S1", "values": [
         {"row": "01", "column": 1, "value": 1000}, {"row": "01", "column": 2, "value": 1000}, {"row": "01", "column": 3, "value": 0},
@@ -269,7 +292,8 @@ fn roles_submissions_and_uploads_over_http() {
         4,
         "99001 F01 v1 and v2, 99002 F01 and F02"
     );
-    // Sent today, long after the 2026S1 deadline: every version is late, against that deadline.
+    // Sent on the test clock's day, long after the 2026S1 deadline: every version is late, against
+    // that deadline.
     let deadline = all[0]["deadline"].as_str().unwrap().to_owned();
     assert!(deadline.starts_with("2026-"), "{deadline}");
     assert!(all.as_array().unwrap().iter().all(|r| r["late"] == true), "{all}");
@@ -309,19 +333,26 @@ fn roles_submissions_and_uploads_over_http() {
     assert_eq!(anon.status(), 303);
     assert!(anon.header("location").unwrap().starts_with("/dang-nhap?next="));
     set_password(&store, "lanhdao", "mat-khau-lanh-dao");
-    let wrong = no_redirects
-        .post(&url("/dang-nhap"))
-        .send_form(&[("name", "lanhdao"), ("password", "sai"), ("next", "/")])
-        .unwrap();
-    assert!(wrong.header("set-cookie").is_none());
-    let ok = no_redirects
-        .post(&url("/dang-nhap"))
-        .send_form(&[
+    let wrong = login(
+        &no_redirects,
+        &s.base,
+        &[("name", "lanhdao"), ("password", "sai"), ("next", "/")],
+    );
+    assert!(
+        wrong
+            .header("set-cookie")
+            .is_none_or(|c| !c.contains("pbgdpl_session=s_")),
+        "no session for a wrong password"
+    );
+    let ok = login(
+        &no_redirects,
+        &s.base,
+        &[
             ("name", "lanhdao"),
             ("password", "mat-khau-lanh-dao"),
             ("next", "/?period=2026S1"),
-        ])
-        .unwrap();
+        ],
+    );
     assert_eq!((ok.status(), ok.header("location")), (303, Some("/?period=2026S1")));
     let cookie = ok.header("set-cookie").unwrap().to_owned();
     assert!(
@@ -392,10 +423,11 @@ fn roles_submissions_and_uploads_over_http() {
     assert!(!viewer_page.contains("/ky/2026S1/khoa"), "no lock button for a viewer");
     assert_eq!(lock(&cookie, "khoa", &csrf_of(&viewer_page)).0, 403);
     set_password(&store, "admin", "mat-khau-quan-tri");
-    let admin_login = no_redirects
-        .post(&url("/dang-nhap"))
-        .send_form(&[("name", "admin"), ("password", "mat-khau-quan-tri"), ("next", "/")])
-        .unwrap();
+    let admin_login = login(
+        &no_redirects,
+        &s.base,
+        &[("name", "admin"), ("password", "mat-khau-quan-tri"), ("next", "/")],
+    );
     let admin_cookie = admin_login
         .header("set-cookie")
         .unwrap()
@@ -451,10 +483,11 @@ fn roles_submissions_and_uploads_over_http() {
     assert!(matches!(forged, Err(ureq::Error::Status(403, _))));
     // A reporter's session sees its own unit's page, not another's.
     set_password(&store, "phuong1", "mat-khau-phuong-1");
-    let rep = no_redirects
-        .post(&url("/dang-nhap"))
-        .send_form(&[("name", "phuong1"), ("password", "mat-khau-phuong-1")])
-        .unwrap();
+    let rep = login(
+        &no_redirects,
+        &s.base,
+        &[("name", "phuong1"), ("password", "mat-khau-phuong-1")],
+    );
     let rep_cookie = rep.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
     assert_eq!(
         no_redirects
@@ -489,8 +522,8 @@ fn roles_submissions_and_uploads_over_http() {
         .unwrap()
         .to_owned();
     assert!(
-        form.contains("/nop/mau?period=2026S1&amp;unit=99001&amp;form=F01"),
-        "template links for the own unit"
+        form.contains("/nop/mau?period=2026S1&#38;unit=99001&#38;form=F01"),
+        "template links for the own unit: {form}"
     );
     let file = samples().join("returns/99001_2026S1.xlsx");
     let (code, _) = multipart_with(&url("/nop"), ("Cookie", &rep_cookie), &file, &[("csrf", "forged")]);

@@ -69,7 +69,7 @@ fn every_page_renders_in_chromium_with_the_engines_figures() {
             .iter()
             .find(|v| v["indicator"] == code && v["unit"] == unit)
             .unwrap();
-        pbgdpl_ingest::text::decimal_vi(v["value"].as_f64().unwrap(), 2)
+        pbgdpl_catalog::text::decimal_vi(v["value"].as_f64().unwrap(), 2)
     };
     let server = Server::start(&store);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");

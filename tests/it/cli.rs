@@ -147,8 +147,8 @@ fn period_option_dry_run_and_usage_errors() {
 #[test]
 fn generated_returns_read_back_exactly_and_the_report_adds_them_up() {
     let dir = tempfile::tempdir().unwrap();
-    let cat = pbgdpl_ingest::Catalog::from_source(&pbgdpl_fixtures::catalog::bundled_source()).unwrap();
-    let period = pbgdpl_ingest::catalog::Period::parse("2026S1").unwrap();
+    let cat = pbgdpl_catalog::Catalog::from_source(&pbgdpl_fixtures::catalog::bundled_source()).unwrap();
+    let period = pbgdpl_catalog::Period::parse("2026S1").unwrap();
     let generated = pbgdpl_fixtures::generate::generate(&cat, &period, 42, 0.05);
     let files = pbgdpl_fixtures::generate::write_workbooks(&cat, &period, &generated, &dir.path().join("in")).unwrap();
     assert!(files.len() > 90);

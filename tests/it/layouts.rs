@@ -2,8 +2,8 @@
 //! blank and note rows, the table moved right and down behind an STT column, extra columns, numbers
 //! as text in several styles, codes as numbers or quoted text, merged headers, NFD labels.
 
-use pbgdpl_ingest::Catalog;
-use pbgdpl_ingest::model::Value;
+use pbgdpl_catalog::Catalog;
+use pbgdpl_catalog::model::Value;
 use pbgdpl_ingest::read::{Limits, WorkbookOutcome, read_workbook};
 use pbgdpl_ingest::validate::{Context, validate};
 use proptest::prelude::*;
@@ -73,7 +73,7 @@ fn values() -> impl Strategy<Value = Vec<(i64, Option<i64>)>> {
 
 /// A count with its thousands grouped by `sep` (`1.234`, `1 234`).
 fn group(v: i64, sep: &str) -> String {
-    pbgdpl_ingest::text::group_vi(v).replace('.', sep)
+    pbgdpl_catalog::text::group_vi(v).replace('.', sep)
 }
 
 fn write(cat: &Catalog, l: &Layout, vals: &[(i64, Option<i64>)]) -> Vec<u8> {

@@ -3,36 +3,33 @@
 use std::path::Path;
 use std::process::Command;
 
-use pbgdpl_engine::PeriodSpec;
-use pbgdpl_ingest::Store;
-use pbgdpl_ingest::catalog::Period;
-use pbgdpl_ingest::pipeline::{self, Options};
+use pbgdpl_catalog::{Period, PeriodSpec};
+use pbgdpl_engine::Engine;
+use pbgdpl_ingest::pipeline;
+use pbgdpl_reports::bundle::Report;
 
-use crate::support::{compute, sample_catalog, samples};
+use crate::support::{engine_of, memory_store, opts, sample_catalog, samples};
+
+/// A report's facts, computed by the engine as the CLI and the web app compute them.
+fn report<'e>(engine: &'e Engine, period: &str, unit: &str) -> Report<'e> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(Report::compute(engine, Period::parse(period).unwrap(), unit))
+        .unwrap()
+}
 
 #[test]
 fn the_narrative_report_of_the_samples() {
     let cat = sample_catalog();
-    let mut store = Store::in_memory().unwrap();
-    let files = pipeline::collect_files(&[samples().join("returns")]).unwrap();
-    pipeline::ingest_files(&cat, &mut store, &files, &Options::default(), &mut |_, _| {}).unwrap();
-    let values = pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values().unwrap()).unwrap();
-    let returns = pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None).unwrap()).unwrap();
-    let engine = pbgdpl_engine::Engine::new(cat.clone(), values, returns).unwrap();
-    let period = Period::parse("2026S1").unwrap();
-    let indicators = compute(&engine, &PeriodSpec::Single(period).to_string(), "99");
-    let stored = store.latest_values("2026S1").unwrap();
-    let recs = store.returns(Some("2026S1")).unwrap();
-    let input = pbgdpl_reports::workbook::ReportInput {
-        catalog: &cat,
-        period: &period,
-        unit: "99",
-        indicators: &indicators,
-        values: &stored,
-        returns: &recs,
-    };
+    let store = memory_store();
+    let files = pipeline::collect_files(&[samples().join("returns")]).unwrap().files;
+    pipeline::ingest_files(&cat, &store, &files, &opts(), &mut |_, _| {}).unwrap();
+    let engine = engine_of(&cat, &store);
+    let input = report(&engine, "2026S1", "99");
     let date = chrono::NaiveDate::from_ymd_opt(2026, 6, 25).unwrap();
-    let blocks = pbgdpl_reports::narrative::narrative(&input, date, None);
+    let blocks = pbgdpl_reports::narrative::narrative(&input, date);
     let text = pbgdpl_reports::narrative::to_text(&blocks);
     assert!(text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") && text.contains("Độc lập - Tự do - Hạnh phúc"));
     assert!(
@@ -192,7 +189,7 @@ fn a_blank_template_has_the_two_level_header_of_the_form() {
         .units
         .list
         .iter()
-        .find(|u| u.kind == pbgdpl_ingest::catalog::UnitKind::Commune)
+        .find(|u| u.kind == pbgdpl_catalog::UnitKind::Commune)
         .unwrap();
     let period = Period::parse("2026S1").unwrap();
     let forms: Vec<_> = cat.forms_due(unit, &period).into_iter().map(|f| (f, None)).collect();
@@ -222,28 +219,9 @@ fn the_annual_report_sets_each_figure_beside_the_year_before() {
         ("99002", "F02", "2026", "01", 1, 50),
     ];
     let engine = engine_over(&cat, &cells, &[]);
-    let stored = |year: &str| {
-        let of_year: Vec<Cell<'_>> = cells.iter().filter(|c| c.2 == year).copied().collect();
-        crate::support::stored_values(&of_year)
-    };
-    let (now, before) = (stored("2026"), stored("2025"));
-    let indicators = compute(&engine, "2026", "99");
-    let previous = compute(&engine, "2025", "99");
-    let period = Period::parse("2026").unwrap();
-    let input = pbgdpl_reports::workbook::ReportInput {
-        catalog: &cat,
-        period: &period,
-        unit: "99",
-        indicators: &indicators,
-        values: &now,
-        returns: &[],
-    };
+    let input = report(&engine, "2026", "99");
     let date = chrono::NaiveDate::from_ymd_opt(2027, 2, 10).unwrap();
-    let previous = pbgdpl_reports::narrative::Previous {
-        indicators: &previous,
-        values: &before,
-    };
-    let text = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&input, date, Some(previous)));
+    let text = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&input, date));
     // Indicators: this year, then the year before, in the table and in the chart's data.
     assert!(
         text.contains("| CDS-1 | Tỷ lệ người dân khu vực thành thị") && text.contains("| 75,00% | 60,00% |"),
@@ -258,16 +236,63 @@ fn the_annual_report_sets_each_figure_beside_the_year_before() {
     assert!(text.contains("| Tổng số | Năm trước | Tăng, giảm |"), "{text}");
     assert!(text.contains("| 100 | 80 | +25,0% |"), "{text}");
     // A report on one unit names it in the title.
-    let ward = pbgdpl_reports::workbook::ReportInput { unit: "99001", ..input };
-    let text_ward = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&ward, date, None));
+    let ward = report(&engine, "2026", "99001");
+    let text_ward = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&ward, date));
     assert!(
         text_ward.contains("    Phường Thạnh Lý, năm 2026 (chính thức) ("),
         "{text_ward}"
     );
     assert!(!text.contains("Phường Thạnh Lý, năm"), "the province's report does not");
     // The semiannual report has no such columns.
-    let s1 = Period::parse("2026S1").unwrap();
-    let input = pbgdpl_reports::workbook::ReportInput { period: &s1, ..input };
-    let text = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&input, date, Some(previous)));
+    let input = report(&engine, "2026S1", "99");
+    let text = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&input, date));
     assert!(!text.contains("Năm trước"), "{text}");
+}
+
+/// The report's year before and the engine agree unit by unit: a unit that filed only a preliminary
+/// return for the year before counts in both (before, the report took the official returns of the
+/// whole period or else the preliminary ones, and dropped such a unit from the activity counts).
+#[test]
+fn r15_the_year_before_counts_a_unit_that_filed_only_a_preliminary_return() {
+    use crate::support::{Cell, engine_over};
+    let cat = sample_catalog();
+    let cells: Vec<Cell<'_>> = vec![
+        // 2025: ward 99001 sent its official return, commune 99002 only the preliminary one.
+        ("99001", "F02", "2025", "01", 1, 40),
+        ("99002", "F02", "2025P", "01", 1, 30),
+        ("99001", "F02", "2026", "01", 1, 50),
+        ("99002", "F02", "2026", "01", 1, 50),
+        ("99001", "F01", "2025", "01", 1, 1000),
+        ("99001", "F01", "2025", "02", 1, 600),
+        ("99002", "F01", "2025P", "01", 3, 1000),
+        ("99002", "F01", "2025P", "02", 3, 500),
+        ("99001", "F01", "2026", "01", 1, 1000),
+        ("99001", "F01", "2026", "02", 1, 700),
+    ];
+    let engine = engine_over(&cat, &cells, &[]);
+    let input = report(&engine, "2026", "99");
+    let previous = input.previous.as_ref().unwrap();
+    // 40 official + 30 preliminary, as the engine's own figures for 2025 have it.
+    let totals = compute_totals(&engine, "2025", "99");
+    assert_eq!(totals.get(&("F02".into(), "01".into(), 1)), Some(&70));
+    assert_eq!(previous.totals, totals, "the report's year before is the engine's");
+    let date = chrono::NaiveDate::from_ymd_opt(2027, 2, 10).unwrap();
+    let text = pbgdpl_reports::narrative::to_text(&pbgdpl_reports::narrative::narrative(&input, date));
+    assert!(text.contains("| 100 | 70 | +42,9% |"), "{text}");
+    // The indicators of the year before use the same returns: the commune's preliminary rural figures.
+    let cds2 = previous
+        .indicators
+        .iter()
+        .find(|v| v.indicator == "CDS-2" && v.unit == "99")
+        .unwrap();
+    assert_eq!((cds2.numerator, cds2.denominator), (Some(500), Some(1000)));
+}
+
+fn compute_totals(engine: &Engine, period: &str, unit: &str) -> pbgdpl_engine::Cells {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(engine.form_totals(&PeriodSpec::parse(period).unwrap(), unit))
+        .unwrap()
 }

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use pbgdpl_ingest::catalog::Period;
-use pbgdpl_ingest::pipeline::{self, Options, Status};
-use pbgdpl_ingest::{Catalog, Store};
+use pbgdpl_catalog::model::ReturnStatus as Status;
+use pbgdpl_catalog::{Catalog, Period};
+use pbgdpl_ingest::pipeline;
+use pbgdpl_store::Store;
+
+use crate::support::{memory_store, opts};
 
 fn convert(files: &[std::path::PathBuf], to: &str, out: &Path, profile: &Path) {
     let status = Command::new("soffice")
@@ -46,15 +49,14 @@ fn templates_saved_by_libreoffice_read_back_exactly() {
         let out = dir.path().join(ext);
         convert(&xlsx, to, &out, &profile);
         // And back again to .xlsx, as LibreOffice writes it.
-        let converted = pipeline::collect_files(std::slice::from_ref(&out)).unwrap();
+        let converted = pipeline::collect_files(std::slice::from_ref(&out)).unwrap().files;
         assert_eq!(converted.len(), xlsx.len(), "{ext}");
         let back = dir.path().join(format!("{ext}-xlsx"));
         convert(&converted, "xlsx", &back, &profile);
         for folder in [out, back] {
-            let mut store = Store::in_memory().unwrap();
-            let files = pipeline::collect_files(std::slice::from_ref(&folder)).unwrap();
-            let summary =
-                pipeline::ingest_files(&cat, &mut store, &files, &Options::default(), &mut |_, _| {}).unwrap();
+            let store = memory_store();
+            let files = pipeline::collect_files(std::slice::from_ref(&folder)).unwrap().files;
+            let summary = pipeline::ingest_files(&cat, &store, &files, &opts(), &mut |_, _| {}).unwrap();
             let bad: Vec<_> = summary
                 .returns
                 .iter()
@@ -62,7 +64,7 @@ fn templates_saved_by_libreoffice_read_back_exactly() {
                 .collect();
             assert!(bad.is_empty(), "{}: {bad:#?}", folder.display());
             let have: BTreeMap<_, _> = store
-                .latest_values("2026P")
+                .latest_values(Some("2026P"))
                 .unwrap()
                 .into_iter()
                 .map(|v| ((v.unit, v.form, v.row, v.column), v.value))

@@ -3,27 +3,27 @@
 
 use std::collections::BTreeMap;
 
-use pbgdpl_ingest::Store;
-use pbgdpl_ingest::model::Value;
-use pbgdpl_ingest::pipeline::{self, Options, Status};
+use pbgdpl_catalog::model::{ImportSummary, JsonReturn, JsonValue, ReturnStatus as Status, Value};
+use pbgdpl_ingest::pipeline;
+use pbgdpl_store::Store;
 use serde_json::Value as Json;
 
-use crate::support::{compute, sample_catalog, samples};
+use crate::support::{compute, engine_of, memory_store, opts, sample_catalog, samples};
 
 fn truth() -> Json {
     serde_json::from_str(&std::fs::read_to_string(samples().join("truth.json")).unwrap()).unwrap()
 }
 
-fn ingest(store: &mut Store, dir: &str) -> pipeline::ImportSummary {
+fn ingest(store: &dyn Store, dir: &str) -> ImportSummary {
     let cat = sample_catalog();
-    let files = pipeline::collect_files(&[samples().join(dir)]).unwrap();
-    pipeline::ingest_files(&cat, store, &files, &Options::default(), &mut |_, _| {}).unwrap()
+    let files = pipeline::collect_files(&[samples().join(dir)]).unwrap().files;
+    pipeline::ingest_files(&cat, store, &files, &opts(), &mut |_, _| {}).unwrap()
 }
 
 #[test]
 fn every_sample_return_is_read_exactly() {
-    let mut store = Store::in_memory().unwrap();
-    let summary = ingest(&mut store, "returns");
+    let store = memory_store();
+    let summary = ingest(&store, "returns");
     let rejected: Vec<_> = summary
         .returns
         .iter()
@@ -44,7 +44,7 @@ fn every_sample_return_is_read_exactly() {
         }
     }
     let have: BTreeMap<_, _> = store
-        .latest_values("2026S1")
+        .latest_values(Some("2026S1"))
         .unwrap()
         .into_iter()
         .map(|v| ((v.unit, v.form, v.row, v.column), v.value))
@@ -57,9 +57,9 @@ fn every_sample_return_is_read_exactly() {
 
 #[test]
 fn re_ingesting_the_same_files_changes_nothing() {
-    let mut store = Store::in_memory().unwrap();
-    ingest(&mut store, "returns");
-    let again = ingest(&mut store, "returns");
+    let store = memory_store();
+    ingest(&store, "returns");
+    let again = ingest(&store, "returns");
     assert!(
         again
             .returns
@@ -71,12 +71,9 @@ fn re_ingesting_the_same_files_changes_nothing() {
 
 #[test]
 fn sample_indicators_match_the_independent_reference() {
-    let mut store = Store::in_memory().unwrap();
-    ingest(&mut store, "returns");
-    let cat = sample_catalog();
-    let values = pbgdpl_ingest::arrow_tables::values_batch(&store.all_latest_values().unwrap()).unwrap();
-    let returns = pbgdpl_ingest::arrow_tables::returns_batch(&store.returns(None).unwrap()).unwrap();
-    let engine = pbgdpl_engine::Engine::new(cat, values, returns).unwrap();
+    let store = memory_store();
+    ingest(&store, "returns");
+    let engine = engine_of(&sample_catalog(), &store);
     let got = compute(&engine, "2026S1", "99");
     let expected: BTreeMap<String, f64> =
         serde_json::from_str(&std::fs::read_to_string(samples().join("expected_indicators.json")).unwrap()).unwrap();
@@ -92,8 +89,8 @@ fn sample_indicators_match_the_independent_reference() {
 
 #[test]
 fn every_invalid_file_is_rejected_at_the_right_cell_and_nothing_is_stored() {
-    let mut store = Store::in_memory().unwrap();
-    let summary = ingest(&mut store, "invalid");
+    let store = memory_store();
+    let summary = ingest(&store, "invalid");
     let expected: Json =
         serde_json::from_str(&std::fs::read_to_string(samples().join("invalid_expected.json")).unwrap()).unwrap();
     for case in expected.as_array().unwrap() {
@@ -122,19 +119,19 @@ fn every_invalid_file_is_rejected_at_the_right_cell_and_nothing_is_stored() {
         store.returns(None).unwrap().is_empty(),
         "nothing of a rejected return is stored"
     );
-    assert!(store.all_latest_values().unwrap().is_empty());
+    assert!(store.latest_values(None).unwrap().is_empty());
 }
 
 #[test]
 fn a_sheet_that_lost_a_row_is_rejected_with_missing_row() {
     let cat = sample_catalog();
-    let period = pbgdpl_ingest::catalog::Period::parse("2026S1").unwrap();
+    let period = pbgdpl_catalog::Period::parse("2026S1").unwrap();
     let unit = cat.units.get("99001").unwrap();
     let mut form = cat.form("F02").unwrap().clone();
     form.rows.retain(|r| r.code != "05");
     let bytes = pbgdpl_reports::template::return_workbook(&cat, unit, &period, &[(&form, None)]).unwrap();
-    let mut store = Store::in_memory().unwrap();
-    let summary = pipeline::ingest_upload(&cat, &mut store, "retyped.xlsx", &bytes, &Options::default(), None).unwrap();
+    let store = memory_store();
+    let summary = pipeline::ingest_upload(&cat, &store, "retyped.xlsx", &bytes, &opts(), None).unwrap();
     let errors = &summary.returns[0].errors;
     assert_eq!(summary.returns[0].status, Status::Rejected);
     assert!(
@@ -148,24 +145,24 @@ fn a_sheet_that_lost_a_row_is_rejected_with_missing_row() {
 #[test]
 fn a_value_that_jumps_against_last_year_is_a_warning_not_an_error() {
     let cat = sample_catalog();
-    let mut store = Store::in_memory().unwrap();
+    let store = memory_store();
     let ret = |period: &str, attendees: i64| {
-        let mut d = pipeline::JsonReturn {
+        let mut d = JsonReturn {
             form: "F02".into(),
             unit: "99001".into(),
             period: period.into(),
             values: Vec::new(),
         };
-        d.values.push(pipeline::JsonValue {
+        d.values.push(JsonValue {
             row: "02".into(),
             column: 1,
             value: Value::Int(attendees),
         });
         d.into_draft()
     };
-    let first = pipeline::ingest_drafts(&cat, &mut store, vec![ret("2025S1", 400)], &Options::default()).unwrap();
+    let first = pipeline::ingest_drafts(&cat, &store, vec![ret("2025S1", 400)], &opts()).unwrap();
     assert!(first.returns[0].warnings.is_empty());
-    let jump = pipeline::ingest_drafts(&cat, &mut store, vec![ret("2026S1", 4_000)], &Options::default()).unwrap();
+    let jump = pipeline::ingest_drafts(&cat, &store, vec![ret("2026S1", 4_000)], &opts()).unwrap();
     let r = &jump.returns[0];
     assert_eq!(r.status, Status::Accepted, "{r:#?}");
     assert_eq!(r.warnings.len(), 1);
@@ -189,8 +186,8 @@ fn a_sheet_beyond_the_row_limit_is_too_large() {
     }
     let bytes = wb.save_to_buffer().unwrap();
     let cat = sample_catalog();
-    let mut store = Store::in_memory().unwrap();
-    let summary = pipeline::ingest_upload(&cat, &mut store, "long.xlsx", &bytes, &Options::default(), None).unwrap();
+    let store = memory_store();
+    let summary = pipeline::ingest_upload(&cat, &store, "long.xlsx", &bytes, &opts(), None).unwrap();
     let r = &summary.returns[0];
     assert_eq!(r.status, Status::Rejected);
     assert_eq!(r.errors[0].rule.id(), "too_large");

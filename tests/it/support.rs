@@ -3,10 +3,39 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use pbgdpl_engine::{Engine, IndicatorValue, PeriodSpec};
-use pbgdpl_ingest::Catalog;
-use pbgdpl_ingest::model::Value;
-use pbgdpl_ingest::store::{ReturnRecord, StoredValue};
+use chrono::{DateTime, Utc};
+use pbgdpl_catalog::model::{ReturnRecord, StoredValue, Value};
+use pbgdpl_catalog::{Catalog, PeriodSpec};
+use pbgdpl_engine::{Engine, IndicatorValue, Snapshot};
+use pbgdpl_ingest::pipeline::Options;
+use pbgdpl_store::{SqliteStore, Store};
+
+/// The day every test runs on, whatever the real date: after the 2026S1 deadline (06/06/2026) and
+/// after every completion date the generator writes for 2026 (up to 20/11). Commands and servers
+/// started by the tests get it through `PBGDPL_NOW`; library calls through [`opts`] and [`now`].
+pub(crate) const TEST_NOW: &str = "2026-11-28T10:00:00+07:00";
+
+pub(crate) fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(TEST_NOW).unwrap().with_timezone(&Utc)
+}
+
+/// Ingest options at the test clock.
+pub(crate) fn opts() -> Options {
+    Options::received(now())
+}
+
+pub(crate) fn memory_store() -> SqliteStore {
+    SqliteStore::in_memory().unwrap()
+}
+
+/// An engine over everything a store holds.
+pub(crate) fn engine_of(catalog: &Arc<Catalog>, store: &dyn Store) -> Engine {
+    let snapshot = Snapshot {
+        values: store.latest_values(None).unwrap(),
+        returns: store.returns(None).unwrap(),
+    };
+    Engine::new(catalog.clone(), snapshot).unwrap()
+}
 
 pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -65,9 +94,7 @@ pub(crate) fn engine_over(catalog: &Arc<Catalog>, cells: &[Cell<'_>], received: 
             file_sha256: None,
         })
         .collect();
-    let vb = pbgdpl_ingest::arrow_tables::values_batch(&values).unwrap();
-    let rb = pbgdpl_ingest::arrow_tables::returns_batch(&returns).unwrap();
-    Engine::new(catalog.clone(), vb, rb).unwrap()
+    Engine::new(catalog.clone(), Snapshot { values, returns }).unwrap()
 }
 
 pub(crate) fn compute(engine: &Engine, period: &str, unit: &str) -> Vec<IndicatorValue> {
@@ -99,6 +126,7 @@ pub(crate) fn run(args: &[&str], cwd: &Path) -> std::process::Output {
     std::process::Command::new(bin())
         .args(args)
         .current_dir(cwd)
+        .env(pbgdpl_catalog::CLOCK_ENV, TEST_NOW)
         .output()
         .expect("pbgdpl runs")
 }
@@ -123,6 +151,7 @@ impl Server {
                 "--addr",
                 "127.0.0.1:0",
             ])
+            .env(pbgdpl_catalog::CLOCK_ENV, TEST_NOW)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

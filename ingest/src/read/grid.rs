@@ -9,7 +9,7 @@ use std::io::{Cursor, Read};
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsx};
 use chrono::NaiveDate;
 
-use crate::model::{Issue, Rule};
+use pbgdpl_catalog::model::{Issue, Rule};
 
 /// The limits of `forms.md`.
 #[derive(Debug, Clone, Copy)]

@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Duration;
 
 use super::grid::{Grid, Limits, read_sheets};
-use crate::model::{Issue, Rule};
+use pbgdpl_catalog::model::{Issue, Rule};
 
 /// The argument that turns the `pbgdpl` binary into a worker.
 pub const WORKER_ARG: &str = "__read-worker";

@@ -4,9 +4,9 @@
 use chrono::NaiveDate;
 
 use super::grid::{Cell, Grid};
-use crate::catalog::{Catalog, ColumnType, Form, Period};
-use crate::model::{CellValue, Issue, ReturnDraft, Rule, Value, a1};
-use crate::text::{NumberError, clean, float_to_count, fold, parse_count_text};
+use pbgdpl_catalog::model::{CellValue, Issue, ReturnDraft, Rule, Value, a1};
+use pbgdpl_catalog::text::{NumberError, clean, float_to_count, fold, parse_count_text};
+use pbgdpl_catalog::{Catalog, ColumnType, Form, Period};
 
 /// How many rows above the table may hold the title block.
 const TITLE_ROWS: usize = 20;

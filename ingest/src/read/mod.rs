@@ -7,8 +7,8 @@ pub mod layout;
 pub use grid::{Cell, Grid, Limits};
 pub use layout::{parse_date_text, parse_period_label};
 
-use crate::catalog::Catalog;
-use crate::model::{Issue, ReturnDraft, Rule};
+use pbgdpl_catalog::Catalog;
+use pbgdpl_catalog::model::{Issue, ReturnDraft, Rule};
 
 /// What one workbook gave: a draft per return sheet, each with the issues found while reading it, or
 /// one file-level issue when the file as a whole could not be read.

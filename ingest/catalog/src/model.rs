@@ -1,4 +1,5 @@
-//! The shapes a return takes between reading and storing: drafts, values and the issues found in them.
+//! The shapes a return takes on its way through pbgdpl: drafts as read, values, the issues found in
+//! them, the import summary of `ingest --json` and the API, and the records the store gives back.
 
 use serde::{Deserialize, Serialize};
 
@@ -180,6 +181,127 @@ impl Issue {
     pub fn is_error(&self) -> bool {
         self.severity != Some(Severity::Warning)
     }
+}
+
+/// What happened to one return.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    Accepted,
+    /// An identical re-submission: no new version.
+    Unchanged,
+    Rejected,
+}
+
+/// One entry of an import summary (`interfaces.md`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReturnReport {
+    pub file: Option<String>,
+    pub sheet: Option<String>,
+    pub form: Option<String>,
+    pub unit: Option<String>,
+    pub period: Option<String>,
+    pub status: ReturnStatus,
+    pub version: Option<i64>,
+    pub errors: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+    /// For a new version: the cells whose value changed against the previous one.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub changed: Vec<Change>,
+}
+
+/// A cell whose value differs from the previous version.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub row: String,
+    pub column: u32,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// An import summary: `{"returns": [...]}`, one entry per return, or per file that could not be read.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub returns: Vec<ReturnReport>,
+}
+
+impl ImportSummary {
+    pub fn any_rejected(&self) -> bool {
+        self.returns.iter().any(|r| r.status == ReturnStatus::Rejected)
+    }
+}
+
+/// A return sent as JSON through the API.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JsonReturn {
+    pub form: String,
+    pub unit: String,
+    pub period: String,
+    pub values: Vec<JsonValue>,
+}
+
+/// One cell of a JSON return.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JsonValue {
+    pub row: String,
+    pub column: u32,
+    pub value: Value,
+}
+
+impl JsonReturn {
+    pub fn into_draft(self) -> ReturnDraft {
+        ReturnDraft {
+            form: Some(self.form),
+            unit: Some(self.unit),
+            period: Some(self.period),
+            values: self
+                .values
+                .into_iter()
+                .map(|v| CellValue {
+                    row: v.row,
+                    column: v.column,
+                    value: v.value,
+                    cell: None,
+                })
+                .collect(),
+            ..ReturnDraft::default()
+        }
+    }
+}
+
+/// One value of the latest version of a return, as the store gives it back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredValue {
+    pub unit: String,
+    pub form: String,
+    pub period: String,
+    pub row: String,
+    pub column: u32,
+    pub value: Value,
+    pub version: i64,
+}
+
+/// One stored version of a return.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnRecord {
+    pub id: i64,
+    pub unit: String,
+    pub form: String,
+    pub period: String,
+    pub version: i64,
+    /// RFC 3339, UTC.
+    pub received_at: String,
+    pub submitted_by: Option<String>,
+    /// `file`, `api` or `web`.
+    pub source: String,
+    pub file_name: Option<String>,
+    pub file_sha256: Option<String>,
 }
 
 /// A1 address of a zero-based (row, column) position.

@@ -40,6 +40,19 @@ pub struct ColumnDef {
     /// The column that must hold the completion date when the status is `done`.
     #[serde(default)]
     pub date_column: Option<u32>,
+    /// What a text column of the task form holds, for the report.
+    #[serde(default)]
+    pub role: Option<ColumnRole>,
+}
+
+/// What a text column of the task form holds: the report lists results and gathers difficulties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnRole {
+    /// Kết quả, sản phẩm.
+    Result,
+    /// Khó khăn, vướng mắc: gathered in the narrative report's section of difficulties.
+    Difficulties,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +114,10 @@ pub struct Form {
     /// retyped form that lost one.
     #[serde(default)]
     pub require_all_rows: bool,
+    /// The heading of the narrative report's section that sets out this form's totals (forms without
+    /// one are shown through their indicators only).
+    #[serde(default)]
+    pub report_section: Option<String>,
     #[serde(skip)]
     pub file: String,
 }

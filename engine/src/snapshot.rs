@@ -1,16 +1,25 @@
-//! Stored values and returns as Arrow record batches: the engine's input.
+//! The store as the engine sees it: the latest values and the stored versions, as Arrow record
+//! batches for the SQL and as records for the rules written in Rust.
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use pbgdpl_catalog::local_date;
+use pbgdpl_catalog::model::{ReturnRecord, StoredValue, Value};
 
 use crate::Result;
-use crate::model::Value;
-use crate::store::{ReturnRecord, StoredValue};
+
+/// What the engine computes from: the latest accepted values of every return, and every stored
+/// version (for receipt dates and versions).
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub values: Vec<StoredValue>,
+    pub returns: Vec<ReturnRecord>,
+}
 
 /// Schema of the long-form values table: one row per reported cell of the latest version of a return.
-pub fn values_schema() -> SchemaRef {
+pub(crate) fn values_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("unit", DataType::Utf8, false),
         Field::new("form", DataType::Utf8, false),
@@ -41,7 +50,7 @@ pub fn values_batch(values: &[StoredValue]) -> Result<RecordBatch> {
 }
 
 /// Schema of the returns table: one row per stored version.
-pub fn returns_schema() -> SchemaRef {
+pub(crate) fn returns_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("unit", DataType::Utf8, false),
         Field::new("form", DataType::Utf8, false),
@@ -71,13 +80,12 @@ pub fn returns_batch(returns: &[ReturnRecord]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(returns_schema(), cols)?)
 }
 
-/// The Vietnamese calendar date (UTC+7) of an RFC 3339 instant.
-pub fn local_date(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
-            (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(7))
-                .format("%Y-%m-%d")
-                .to_string()
-        })
-        .unwrap_or_else(|_| rfc3339.get(..10).unwrap_or_default().to_owned())
+/// The values as a Parquet file (`pbgdpl export --format parquet`), for analysts.
+pub fn values_parquet(values: &[StoredValue]) -> Result<Vec<u8>> {
+    let batch = values_batch(values)?;
+    let mut out = Vec::new();
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None)?;
+    w.write(&batch)?;
+    w.close()?;
+    Ok(out)
 }

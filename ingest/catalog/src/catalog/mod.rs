@@ -8,9 +8,9 @@ mod period;
 mod plan;
 mod units;
 
-pub use form::{ColumnDef, ColumnType, Form, FormRule, RowDef, normalize_row_code};
+pub use form::{ColumnDef, ColumnRole, ColumnType, Form, FormRule, RowDef, normalize_row_code};
 pub use indicator::{Due, Indicator, IndicatorKind, Term};
-pub use period::{Period, PeriodCalendar, PeriodKind, PeriodKindDef, SenderLevel};
+pub use period::{Period, PeriodCalendar, PeriodKind, PeriodKindDef, PeriodSpec, SenderLevel, is_late, received_on};
 pub use plan::{Phase, Plan, Target, Task, TaskDue};
 pub use units::{Area, Unit, UnitKind, Units};
 
@@ -322,6 +322,39 @@ impl Catalog {
         self.forms.iter().find(|f| f.id == id)
     }
 
+    /// The form whose rows are the tasks of the plan in force (F03).
+    pub fn task_form(&self) -> Option<&Form> {
+        self.forms.iter().find(|f| f.rows_from_plan)
+    }
+
+    /// The years the catalog's programmes cover, first and last: indicators are asked for inside
+    /// them, so that a request costs what the data costs, not the width of a range someone typed.
+    pub fn years(&self) -> (i32, i32) {
+        use chrono::Datelike;
+        let years = self
+            .plans
+            .iter()
+            .flat_map(|p| p.phases.iter().flat_map(|ph| [ph.from, ph.to]).chain([p.issued.year()]));
+        let (lo, hi) = years.fold((i32::MAX, i32::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+        if lo > hi { (2019, 2030) } else { (lo, hi) }
+    }
+
+    /// Parses a period or a range of years (`2026S1`, `2026P`, `2026`, `2025-2027`) inside the years
+    /// of the catalog's programmes, or says in Vietnamese what is wrong with it.
+    pub fn period_spec(&self, text: &str) -> std::result::Result<PeriodSpec, String> {
+        let (lo, hi) = self.years();
+        let spec = PeriodSpec::parse(text.trim()).ok_or_else(|| {
+            format!("Kỳ báo cáo \"{text}\" không hợp lệ (ví dụ 2026S1, 2026P, 2026 hoặc giai đoạn 2025-2027)")
+        })?;
+        let (from, to) = spec.years();
+        if from < lo || to > hi {
+            return Err(format!(
+                "Kỳ \"{text}\" nằm ngoài các năm của các chương trình trong danh mục ({lo}–{hi})"
+            ));
+        }
+        Ok(spec)
+    }
+
     pub fn indicator(&self, code: &str) -> Option<&Indicator> {
         self.indicators.iter().find(|i| i.code == code)
     }
@@ -382,7 +415,7 @@ mod tests {
     use super::*;
 
     fn bundled() -> CatalogSource {
-        CatalogSource::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/catalog")).unwrap()
+        CatalogSource::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/catalog")).unwrap()
     }
 
     fn issues_of(src: &CatalogSource) -> Vec<CatalogIssue> {

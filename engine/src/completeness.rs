@@ -1,13 +1,11 @@
-//! Who owes which return for a period, and who sent it on time: the facts behind BC-1/BC-2, the
-//! submissions page and the report's completeness sheet.
+//! Who owes which return for a period, and who sent it on time: the one rule behind BC-1/BC-2, the
+//! submissions page, the overview and the report's completeness sheet.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-
-use crate::arrow_tables::local_date;
-use crate::catalog::{Catalog, Form, Period, Unit};
-use crate::store::ReturnRecord;
+use pbgdpl_catalog::model::ReturnRecord;
+use pbgdpl_catalog::{Catalog, Form, Period, Unit, is_late, received_on};
 
 /// One return a unit owes.
 #[derive(Debug, Clone)]
@@ -21,19 +19,14 @@ pub struct Expected<'a> {
     pub version: Option<i64>,
 }
 
-/// The local (UTC+7) date of a stored `received_at` timestamp.
-pub fn received_on(received_at: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(&local_date(received_at), "%Y-%m-%d").ok()
-}
-
-/// Whether something received on `received` missed `deadline`: the deadline day itself is on time.
-pub fn is_late(received: NaiveDate, deadline: NaiveDate) -> bool {
-    received > deadline
-}
-
 impl Expected<'_> {
     pub fn late(&self) -> bool {
         matches!((self.received, self.deadline), (Some(r), Some(d)) if is_late(r, d))
+    }
+
+    /// Received by the deadline (a return with no deadline is on time when it arrives).
+    pub fn on_time(&self) -> bool {
+        self.received.is_some() && !self.late()
     }
 
     /// `Chưa gửi`, `Gửi muộn` or `Đúng hạn`.
@@ -47,7 +40,7 @@ impl Expected<'_> {
 }
 
 /// Every return due from `root` and the units under it for a period, with what arrived.
-pub fn expected_returns<'a>(
+pub(crate) fn expected_returns<'a>(
     catalog: &'a Catalog,
     root: &str,
     period: &Period,
@@ -80,24 +73,4 @@ pub fn expected_returns<'a>(
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_deadline_day_is_on_time_in_vietnamese_time() {
-        let deadline = NaiveDate::from_ymd_opt(2026, 6, 20).unwrap();
-        // 23:30 on the deadline day in Hà Nội is 16:30 UTC: on time.
-        let on_time = received_on("2026-06-20T16:30:00Z").unwrap();
-        assert_eq!(on_time, deadline);
-        assert!(!is_late(on_time, deadline));
-        // 00:30 the next day in Hà Nội is still the 20th in UTC: late.
-        let next_day = received_on("2026-06-20T17:30:00Z").unwrap();
-        assert_eq!(next_day, deadline.succ_opt().unwrap());
-        assert!(is_late(next_day, deadline));
-        // A timestamp with its own offset means the same instant.
-        assert_eq!(received_on("2026-06-21T00:30:00+07:00"), Some(next_day));
-    }
 }

@@ -230,6 +230,27 @@ mod tests {
         assert_eq!(fold("Đơn vị"), "don vi");
     }
 
+    proptest::proptest! {
+        /// Any count, grouped by threes with any of the separators people type, reads back as itself,
+        /// with or without a trailing unit word.
+        #[test]
+        fn grouped_counts_read_back(n in 0i64..1_000_000_000_000, unit in proptest::bool::ANY) {
+            for sep in [".", ",", " ", "\u{a0}"] {
+                let mut text = group_vi(n).replace('.', sep);
+                if unit {
+                    text.push_str(" người");
+                }
+                proptest::prop_assert_eq!(parse_count_text(&text), Ok(n), "{:?}", text);
+            }
+        }
+
+        /// Whatever a cell holds, reading it as a count answers (never panics).
+        #[test]
+        fn any_text_gets_an_answer(text in "\\PC{0,24}") {
+            let _ = parse_count_text(&text);
+        }
+    }
+
     #[test]
     fn vietnamese_number_formatting() {
         assert_eq!(group_vi(1234567), "1.234.567");

@@ -107,6 +107,21 @@ struct TaskFile {
     from: Option<i32>,
 }
 
+impl Task {
+    /// When the task is due if it falls due by the end of `period`: a dated task once its date has
+    /// come, a yearly task on 31/12 of an annual period's year from its first year; ongoing tasks
+    /// never (they are shown with their status and left out of NV-1).
+    pub fn due_by(&self, period: &super::Period, cal: &super::PeriodCalendar) -> Option<NaiveDate> {
+        match self.due {
+            TaskDue::Date(d) if d <= period.end(cal) => Some(d),
+            TaskDue::Yearly { from } if period.kind.is_annual() && period.year >= from => {
+                NaiveDate::from_ymd_opt(period.year, 12, 31)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Plan {
     pub(crate) fn parse(file: &str, text: &str, units: &Units, issues: &mut Issues) -> Option<Plan> {
         let p: PlanFile = parse_toml(file, text, issues)?;

@@ -123,6 +123,70 @@ impl fmt::Display for Period {
     }
 }
 
+/// The Vietnamese calendar date a stored `received_at` instant falls on: deadlines are local dates.
+pub fn received_on(received_at: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&crate::local_date(received_at), "%Y-%m-%d").ok()
+}
+
+/// Whether something received on `received` missed `deadline`: the deadline day itself is on time.
+pub fn is_late(received: NaiveDate, deadline: NaiveDate) -> bool {
+    received > deadline
+}
+
+/// A period code (`2026S1`, `2026P`, `2026`) or a range of years (`2025-2027`, a phase): what an
+/// indicator can be asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeriodSpec {
+    Single(Period),
+    Years { from: i32, to: i32 },
+}
+
+impl PeriodSpec {
+    /// Parses a period code or a range of years, without bounds (see [`super::Catalog::period_spec`]
+    /// for the bounds of the catalog's programmes).
+    pub fn parse(s: &str) -> Option<PeriodSpec> {
+        if let Some((a, b)) = s.split_once('-') {
+            let (from, to) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+            return ((1990..=2100).contains(&from) && from <= to && to <= 2100)
+                .then_some(PeriodSpec::Years { from, to });
+        }
+        Period::parse(s).map(PeriodSpec::Single)
+    }
+
+    /// The years the request spans.
+    pub fn years(&self) -> (i32, i32) {
+        match self {
+            PeriodSpec::Single(p) => (p.year, p.year),
+            PeriodSpec::Years { from, to } => (*from, *to),
+        }
+    }
+
+    /// The year whose targets apply.
+    pub fn target_year(&self) -> i32 {
+        self.years().1
+    }
+
+    /// The period that decides which units are due (the last official year of a range).
+    pub fn reference_period(&self) -> Period {
+        match self {
+            PeriodSpec::Single(p) => *p,
+            PeriodSpec::Years { to, .. } => Period {
+                year: *to,
+                kind: PeriodKind::Official,
+            },
+        }
+    }
+}
+
+impl fmt::Display for PeriodSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeriodSpec::Single(p) => write!(f, "{p}"),
+            PeriodSpec::Years { from, to } => write!(f, "{from}-{to}"),
+        }
+    }
+}
+
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
@@ -254,6 +318,21 @@ mod tests {
         for bad in ["26S1", "2026S2", "abcd", "2026-S1", ""] {
             assert_eq!(Period::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_deadline_day_is_on_time_in_vietnamese_time() {
+        let deadline = NaiveDate::from_ymd_opt(2026, 6, 20).unwrap();
+        // 23:30 on the deadline day in Hà Nội is 16:30 UTC: on time.
+        let on_time = received_on("2026-06-20T16:30:00Z").unwrap();
+        assert_eq!(on_time, deadline);
+        assert!(!is_late(on_time, deadline));
+        // 00:30 the next day in Hà Nội is still the 20th in UTC: late.
+        let next_day = received_on("2026-06-20T17:30:00Z").unwrap();
+        assert_eq!(next_day, deadline.succ_opt().unwrap());
+        assert!(is_late(next_day, deadline));
+        // A timestamp with its own offset means the same instant.
+        assert_eq!(received_on("2026-06-21T00:30:00+07:00"), Some(next_day));
     }
 
     #[test]

@@ -1,0 +1,332 @@
+//! What every handler shares: the catalog, the store, the clock, the bounded pool of upload workers,
+//! and the engine and computed results of the store's current generation. Computation runs on
+//! blocking threads, never on the async workers, and no lock is held while it runs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pbgdpl_catalog::model::ImportSummary;
+use pbgdpl_catalog::{Catalog, Clock, Period, PeriodSpec};
+use pbgdpl_engine::{Engine, IndicatorValue, Snapshot};
+use pbgdpl_ingest::read::isolate::{Worker, WorkerConfig};
+use pbgdpl_store::Store;
+
+use crate::AppError;
+
+/// How the app is run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How to start the workers that parse uploaded workbooks out of process (`None`: parse in the
+    /// server, for tests only).
+    pub worker: Option<WorkerConfig>,
+    pub clock: Clock,
+    /// Cookies carry `Secure` (the app is served over HTTPS, e.g. behind a proxy).
+    pub secure_cookies: bool,
+    /// Uploads parsed at once; the next wait for a free worker.
+    pub max_uploads: usize,
+    /// How long an upload waits for a free worker before the answer is 503.
+    pub upload_wait: Duration,
+    /// A worker idle this long is stopped (and started again when needed).
+    pub worker_idle: Duration,
+    /// Longest time a request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            worker: None,
+            clock: Clock::system(),
+            secure_cookies: false,
+            max_uploads: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8),
+            upload_wait: Duration::from_secs(30),
+            worker_idle: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) store: Arc<dyn Store>,
+    config: Arc<Config>,
+    workers: Arc<Mutex<Vec<(Worker, Instant)>>>,
+    uploads: Arc<tokio::sync::Semaphore>,
+    cache: Arc<Mutex<Cache>>,
+    /// One engine build at a time: requests that need the new generation wait here (asynchronously),
+    /// requests served from the cache never do.
+    building: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Results of one store generation.
+#[derive(Default)]
+struct Cache {
+    generation: i64,
+    engine: Option<Arc<Engine>>,
+    results: HashMap<(String, String), Arc<Vec<IndicatorValue>>>,
+    /// The same results serialised for the API: a province's answer is half a megabyte of JSON.
+    json: HashMap<(String, String), axum::body::Bytes>,
+    /// Rendered page bodies that depend on the store only, by page and query.
+    pages: HashMap<String, Arc<str>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl AppState {
+    pub fn new(catalog: Arc<Catalog>, store: Arc<dyn Store>, config: Config) -> Result<AppState, AppError> {
+        store.generation()?; // fail now rather than on the first request
+        Ok(AppState {
+            catalog,
+            store,
+            uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads.max(1))),
+            config: Arc::new(config),
+            workers: Arc::default(),
+            cache: Arc::default(),
+            building: Arc::default(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.config.clock.now()
+    }
+
+    /// Runs blocking work (the store, Argon2, an upload) on a blocking thread.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || f(&st)).await?
+    }
+
+    /// Stores an uploaded workbook's returns. Uploaded files are hostile: they are parsed by a
+    /// bounded worker process, never in the server; at most `max_uploads` at once, the next waiting
+    /// up to `upload_wait` for a worker, then refused with 503.
+    pub(crate) async fn ingest_upload(
+        &self,
+        name: String,
+        bytes: Vec<u8>,
+        opts: pbgdpl_ingest::pipeline::Options,
+    ) -> Result<ImportSummary, AppError> {
+        let permit = tokio::time::timeout(self.config.upload_wait, self.uploads.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::Unavailable("every upload worker is busy".into()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        self.blocking(move |st| {
+            let _permit = permit;
+            let mut worker = st.take_worker();
+            let out =
+                pbgdpl_ingest::pipeline::ingest_upload(&st.catalog, &*st.store, &name, &bytes, &opts, worker.as_mut());
+            if let Some(w) = worker {
+                lock(&st.workers).push((w, Instant::now()));
+            }
+            Ok(out?)
+        })
+        .await
+    }
+
+    /// An idle worker (started if none is idle); workers idle too long are stopped on the way.
+    fn take_worker(&self) -> Option<Worker> {
+        let config = self.config.worker.clone()?;
+        let mut idle = lock(&self.workers);
+        let max_idle = self.config.worker_idle;
+        idle.retain(|(_, since)| since.elapsed() < max_idle);
+        Some(idle.pop().map(|(w, _)| w).unwrap_or_else(|| Worker::new(config)))
+    }
+
+    /// Validates and stores JSON returns, off the async workers.
+    pub(crate) async fn ingest_drafts(
+        &self,
+        drafts: Vec<pbgdpl_catalog::ReturnDraft>,
+        opts: pbgdpl_ingest::pipeline::Options,
+    ) -> Result<ImportSummary, AppError> {
+        self.blocking(move |st| {
+            Ok(pbgdpl_ingest::pipeline::ingest_drafts(
+                &st.catalog,
+                &*st.store,
+                drafts,
+                &opts,
+            )?)
+        })
+        .await
+    }
+
+    /// The store's generation now (it changes whenever a return is stored).
+    pub(crate) async fn generation(&self) -> Result<i64, AppError> {
+        self.blocking(|st| Ok(st.store.generation()?)).await
+    }
+
+    /// The engine over the store as it is now, with the generation it was built at. Built once per
+    /// generation on a blocking thread, without holding the cache while it builds.
+    pub(crate) async fn engine(&self) -> Result<(i64, Arc<Engine>), AppError> {
+        let generation = self.generation().await?;
+        if let Some(hit) = self.cached_engine(generation) {
+            return Ok((generation, hit));
+        }
+        let _building = self.building.lock().await;
+        // Another request may have built it while this one waited.
+        let generation = self.generation().await?;
+        if let Some(hit) = self.cached_engine(generation) {
+            return Ok((generation, hit));
+        }
+        let engine = self
+            .blocking(|st| {
+                let snapshot = Snapshot {
+                    values: st.store.latest_values(None)?,
+                    returns: st.store.returns(None)?,
+                };
+                Ok(Arc::new(Engine::new(st.catalog.clone(), snapshot)?))
+            })
+            .await?;
+        let mut cache = lock(&self.cache);
+        if generation >= cache.generation {
+            *cache = Cache {
+                generation,
+                engine: Some(engine.clone()),
+                ..Cache::default()
+            };
+        }
+        Ok((generation, engine))
+    }
+
+    fn cached_engine(&self, generation: i64) -> Option<Arc<Engine>> {
+        let cache = lock(&self.cache);
+        (cache.generation == generation).then(|| cache.engine.clone()).flatten()
+    }
+
+    /// Runs an engine computation on a blocking thread (DataFusion's work is CPU-bound: on the async
+    /// workers it would stall every other request).
+    pub(crate) async fn compute<T, Fut>(
+        &self,
+        engine: Arc<Engine>,
+        f: impl FnOnce(Arc<Engine>) -> Fut + Send + 'static,
+    ) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = pbgdpl_engine::Result<T>>,
+    {
+        let handle = tokio::runtime::Handle::current();
+        Ok(tokio::task::spawn_blocking(move || handle.block_on(f(engine))).await??)
+    }
+
+    /// Indicators for a unit and its children, computed once per store generation.
+    pub(crate) async fn indicators(&self, spec: &PeriodSpec, unit: &str) -> Result<Arc<Vec<IndicatorValue>>, AppError> {
+        let key = (spec.to_string(), unit.to_owned());
+        let (generation, engine) = self.engine().await?;
+        if let Some(hit) = self.with_cache(generation, |c| c.results.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let (spec, unit) = (*spec, unit.to_owned());
+        let values = Arc::new(
+            self.compute(engine, move |e| async move { e.indicators(&spec, &unit).await })
+                .await?,
+        );
+        self.keep(generation, |c| {
+            c.results.insert(key, values.clone());
+        });
+        Ok(values)
+    }
+
+    /// The indicators as JSON bytes, serialised once per store generation.
+    pub(crate) async fn indicators_json(&self, spec: &PeriodSpec, unit: &str) -> Result<axum::body::Bytes, AppError> {
+        let key = (spec.to_string(), unit.to_owned());
+        let (generation, _) = self.engine().await?;
+        if let Some(hit) = self.with_cache(generation, |c| c.json.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let values = self.indicators(spec, unit).await?;
+        let bytes = axum::body::Bytes::from(
+            serde_json::to_vec(values.as_ref()).map_err(|e| AppError::Internal(e.to_string()))?,
+        );
+        self.keep(generation, |c| {
+            c.json.insert(key, bytes.clone());
+        });
+        Ok(bytes)
+    }
+
+    /// A page body that depends on the store only, rendered once per store generation; the page
+    /// around it (the user's name, the CSRF token) is rendered per request. `build` is not polled
+    /// when the body is cached.
+    pub(crate) async fn cached_page(
+        &self,
+        key: String,
+        build: impl Future<Output = Result<String, AppError>>,
+    ) -> Result<Arc<str>, AppError> {
+        let (generation, _) = self.engine().await?;
+        if let Some(hit) = self.with_cache(generation, |c| c.pages.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let body: Arc<str> = build.await?.into();
+        self.keep(generation, |c| {
+            c.pages.insert(key, body.clone());
+        });
+        Ok(body)
+    }
+
+    fn with_cache<T>(&self, generation: i64, f: impl FnOnce(&Cache) -> Option<T>) -> Option<T> {
+        let cache = lock(&self.cache);
+        (cache.generation == generation).then(|| f(&cache)).flatten()
+    }
+
+    /// Keeps something computed at `generation`, unless the store has moved on since.
+    fn keep(&self, generation: i64, f: impl FnOnce(&mut Cache)) {
+        let mut cache = lock(&self.cache);
+        if cache.generation == generation {
+            f(&mut cache);
+        }
+    }
+
+    /// Periods that have at least one stored return, oldest first.
+    pub(crate) async fn periods_with_data(&self) -> Result<Vec<Period>, AppError> {
+        let mut ps: Vec<Period> = self
+            .blocking(|st| Ok(st.store.periods()?))
+            .await?
+            .iter()
+            .filter_map(|p| Period::parse(p))
+            .collect();
+        ps.sort_by_key(|p| (p.year, p.kind));
+        Ok(ps)
+    }
+
+    /// The most recent period that has any stored return, else the current half-year.
+    pub(crate) async fn default_period(&self) -> Result<String, AppError> {
+        Ok(self
+            .periods_with_data()
+            .await?
+            .last()
+            .map(|p| p.code())
+            .unwrap_or_else(|| format!("{}S1", chrono::Datelike::year(&self.config.clock.today()))))
+    }
+
+    /// The period (default: the latest with returns) and unit (default: the province) of a request,
+    /// checked against the catalog.
+    pub(crate) async fn resolve(
+        &self,
+        period: Option<String>,
+        unit: Option<String>,
+    ) -> Result<(PeriodSpec, String), AppError> {
+        let period = match period.filter(|p| !p.trim().is_empty()) {
+            Some(p) => p,
+            None => self.default_period().await?,
+        };
+        let spec = self.catalog.period_spec(&period).map_err(AppError::BadRequest)?;
+        let unit = unit
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| self.catalog.province.code.clone());
+        if self.catalog.units.get(&unit).is_none() {
+            return Err(AppError::BadRequest(format!(
+                "Đơn vị \"{unit}\" không có trong danh sách"
+            )));
+        }
+        Ok((spec, unit))
+    }
+}

@@ -1,0 +1,214 @@
+//! The pages' view models: one askama template each (in `templates/`), escaped automatically. Values
+//! arrive already formatted the Vietnamese way; the only markup passed through unescaped is the SVG
+//! that plotters draws (which escapes its own text).
+
+use askama::Template;
+
+use crate::AppError;
+
+pub(crate) fn render(t: &impl Template) -> Result<String, AppError> {
+    Ok(t.render()?)
+}
+
+/// A link of the navigation or a list.
+pub(crate) struct Link {
+    pub href: String,
+    pub label: String,
+    pub active: bool,
+}
+
+/// One option of a select.
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The frame of every signed-in page.
+#[derive(Template)]
+#[template(path = "layout.html")]
+pub(crate) struct Layout<'a> {
+    pub title: String,
+    pub province: String,
+    pub nav: Vec<Link>,
+    pub periods: Vec<Choice>,
+    pub units: Vec<Choice>,
+    pub csrf: String,
+    pub user: String,
+    /// The page's own body, rendered by its template.
+    pub body: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(crate) struct Login {
+    pub next: String,
+    pub error: bool,
+    pub csrf: String,
+    pub province: String,
+}
+
+/// One indicator on the overview.
+pub(crate) struct Tile {
+    pub class: &'static str,
+    pub code: String,
+    pub name: String,
+    /// The unrounded value, for scripts and tests.
+    pub raw: String,
+    pub value: String,
+    pub badge: &'static str,
+    pub target: Option<String>,
+    pub gap: Option<String>,
+    pub pace: Option<String>,
+    pub coverage: Option<String>,
+    pub spark: String,
+    pub href: String,
+}
+
+pub(crate) struct ReportingSummary {
+    pub received: usize,
+    pub total: usize,
+    pub missing: usize,
+    pub late: usize,
+    pub missing_names: String,
+    pub late_names: String,
+    pub href: String,
+}
+
+pub(crate) struct Downloads {
+    pub label: String,
+    pub xlsx: String,
+    pub docx: String,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+pub(crate) struct Overview {
+    pub sub: String,
+    pub tiles: Vec<Tile>,
+    pub reporting: Option<ReportingSummary>,
+    pub downloads: Option<Downloads>,
+}
+
+pub(crate) struct Headline {
+    pub code: String,
+    pub raw: String,
+    pub text: String,
+}
+
+pub(crate) struct AreaCell {
+    pub href: String,
+    pub code: String,
+    pub value: String,
+    pub status: &'static str,
+}
+
+pub(crate) struct RankRow {
+    pub n: usize,
+    pub unit: String,
+    pub href: String,
+    pub name: String,
+    pub value: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "indicator.html")]
+pub(crate) struct IndicatorPage {
+    pub name: String,
+    pub options: Vec<Link>,
+    pub headline: Option<Headline>,
+    pub areas: Vec<AreaCell>,
+    pub trend_svg: String,
+    pub rank_svg: String,
+    pub rows: Vec<RankRow>,
+}
+
+pub(crate) struct LockBanner {
+    pub period: String,
+    pub on: String,
+    pub by: Option<String>,
+}
+
+pub(crate) struct LockButton {
+    pub action: String,
+    pub label: &'static str,
+    pub csrf: String,
+    pub unit: String,
+}
+
+pub(crate) struct SubmissionRow {
+    pub class: &'static str,
+    pub code: String,
+    pub href: String,
+    pub name: String,
+    pub form: String,
+    pub deadline: String,
+    pub received: String,
+    pub version: String,
+    pub status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "submissions.html")]
+pub(crate) struct Submissions {
+    pub locked: Option<LockBanner>,
+    pub lock: Option<LockButton>,
+    pub expected: usize,
+    pub received: usize,
+    pub received_pct: String,
+    pub late: usize,
+    pub missing: usize,
+    pub rows: Vec<SubmissionRow>,
+}
+
+pub(crate) struct VersionRow {
+    pub period: String,
+    pub form: String,
+    pub version: i64,
+    pub at: String,
+    pub by: String,
+    pub source: String,
+    pub file: String,
+}
+
+pub(crate) struct RefusedRow {
+    pub at: String,
+    pub file: String,
+    pub issues: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+pub(crate) struct UnitPage {
+    pub kind: String,
+    pub code: String,
+    pub versions: Vec<VersionRow>,
+    pub refused: Vec<RefusedRow>,
+}
+
+#[derive(Template)]
+#[template(path = "upload.html")]
+pub(crate) struct UploadForm {
+    pub csrf: String,
+    pub period: String,
+    pub templates: Vec<Link>,
+}
+
+pub(crate) struct ResultRow {
+    pub sheet: String,
+    pub form: String,
+    pub period: String,
+    pub class: &'static str,
+    pub status_id: &'static str,
+    pub status: String,
+    pub problems: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "upload_result.html")]
+pub(crate) struct UploadResult {
+    pub rows: Vec<ResultRow>,
+}

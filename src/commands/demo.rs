@@ -1,0 +1,113 @@
+//! `pbgdpl demo`: the README's main job on a store of its own — generated returns for the bundled
+//! province ingested (three periods, some late, a few missing), indicators, the report, dashboards.
+//! It composes the other commands.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use pbgdpl_catalog::model::ReturnStatus;
+use pbgdpl_catalog::{Clock, Period, PeriodSpec, Role, SenderLevel};
+use pbgdpl_ingest::pipeline::Options;
+use pbgdpl_store::Actor;
+
+use super::{Context, Usage};
+
+/// The file that marks a store folder as the demo's own: only such a folder is recreated.
+const MARKER: &str = ".pbgdpl-demo";
+
+/// Empties the demo's store folder, refusing a folder that holds anything the demo did not create.
+fn fresh_store(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        let ours = dir.join(MARKER).is_file();
+        let empty = std::fs::read_dir(dir)
+            .with_context(|| format!("{}", dir.display()))?
+            .next()
+            .is_none();
+        if !ours && !empty {
+            return Err(Usage(format!(
+                "{} đã có dữ liệu không do `pbgdpl demo` tạo ra; demo không xóa nó. Hãy chọn --store khác.",
+                dir.display()
+            ))
+            .into());
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    std::fs::write(
+        dir.join(MARKER),
+        "Kho dữ liệu của `pbgdpl demo`: được tạo lại mỗi lần chạy.\n",
+    )
+    .with_context(|| format!("{}", dir.display()))?;
+    Ok(())
+}
+
+pub(crate) fn run(ctx: Context, out: &Path, addr: &str, serve: bool) -> anyhow::Result<ExitCode> {
+    fresh_store(&ctx.store_dir)?;
+    let store = ctx.store()?;
+    let catalog = &ctx.catalog;
+    let returns_dir = ctx.store_dir.join("returns");
+    let periods: Vec<Period> = ["2025", "2026S1", "2026P"]
+        .iter()
+        .filter_map(|p| Period::parse(p))
+        .collect();
+    for period in &periods {
+        let generated = pbgdpl_fixtures::generate::generate(catalog, period, 7, 0.04);
+        let dir = returns_dir.join(period.code());
+        let files = pbgdpl_fixtures::generate::write_workbooks(catalog, period, &generated, &dir)?;
+        // Most units send on time, one in eight late: the timeliness indicator has something to say.
+        let deadline = period
+            .deadline(&catalog.periods, SenderLevel::Commune)
+            .context("calendar has no deadline")?;
+        let (late, on_time): (Vec<_>, Vec<_>) = files.into_iter().enumerate().partition(|(i, _)| i % 8 == 3);
+        for (files, day) in [
+            (on_time, deadline - chrono::Duration::days(2)),
+            (late, deadline + chrono::Duration::days(5)),
+        ] {
+            let files: Vec<_> = files.into_iter().map(|(_, f)| f).collect();
+            let opts = Options {
+                isolation: crate::worker::config(),
+                today: ctx.clock.today(),
+                ..Options::received(Clock::on(day).now())
+            };
+            let (summary, _) = super::ingest::with_progress(catalog, &*store, &files, &opts, true)?;
+            let rejected = summary
+                .returns
+                .iter()
+                .filter(|r| r.status == ReturnStatus::Rejected)
+                .count();
+            println!(
+                "Kỳ {}: đã nhận {} báo cáo, từ chối {}",
+                period.code(),
+                summary.returns.len() - rejected,
+                rejected
+            );
+        }
+    }
+    let latest = periods.last().copied().context("no demo period")?;
+    let engine = ctx.engine(&*store)?;
+    let values = ctx
+        .rt
+        .block_on(engine.indicators(&PeriodSpec::Single(latest), &catalog.province.code))?;
+    let province: Vec<_> = values.into_iter().filter(|v| v.unit == catalog.province.code).collect();
+    print!(
+        "{}",
+        pbgdpl_reports::text::indicators(&province, pbgdpl_reports::text::Format::Table)?
+    );
+    for f in super::report::write(&ctx, &*store, &latest, &catalog.province.code, out)? {
+        println!("Báo cáo: {}", f.display());
+    }
+    if serve {
+        println!("Nhấn Ctrl-C để dừng.");
+        // The demo's own administrator, with a login link valid for a day (pages need a session).
+        let by = Actor::cli(ctx.clock.now());
+        store.add_user("admin", Role::Admin, None, &by)?;
+        let link = format!(
+            "/dang-nhap/lien-ket/{}",
+            store.create_login_link("admin", ctx.clock.now(), 24 * 60)?
+        );
+        drop(store);
+        super::serve::run(&ctx, addr, false, Some(link))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,65 @@
+//! `pbgdpl indicators` and `pbgdpl export`: the computed indicators and the stored values, as text,
+//! JSON, CSV or Parquet.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use pbgdpl_catalog::{Period, PeriodSpec};
+use pbgdpl_reports::text;
+
+use super::{Context, Usage};
+use crate::args::{ExportFormat, TableFormat};
+
+pub(crate) fn indicators(
+    ctx: &Context,
+    spec: &PeriodSpec,
+    unit: Option<&str>,
+    format: TableFormat,
+) -> anyhow::Result<ExitCode> {
+    // A request costs what the data costs: inside the years of the catalog's programmes only.
+    let spec = ctx.catalog.period_spec(&spec.to_string()).map_err(Usage)?;
+    let unit = ctx.unit(unit)?;
+    let store = ctx.store()?;
+    let engine = ctx.engine(&*store)?;
+    let values = ctx.rt.block_on(engine.indicators(&spec, &unit))?;
+    super::out(text::indicators(&values, format.into())?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn export(
+    ctx: &Context,
+    period: &Period,
+    unit: Option<&str>,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let root = ctx.unit(unit)?;
+    let under: std::collections::HashSet<&str> = ctx
+        .catalog
+        .units
+        .subtree(&root)
+        .iter()
+        .map(|u| u.code.as_str())
+        .collect();
+    let store = ctx.store()?;
+    let values: Vec<_> = store
+        .latest_values(Some(&period.code()))?
+        .into_iter()
+        .filter(|v| under.contains(v.unit.as_str()))
+        .collect();
+    let bytes = match format {
+        ExportFormat::Json => text::values(&values, text::Format::Json)?.into_bytes(),
+        ExportFormat::Csv => text::values(&values, text::Format::Csv)?.into_bytes(),
+        ExportFormat::Parquet if output.is_none() => {
+            return Err(Usage("--format parquet cần -o FILE".into()).into());
+        }
+        ExportFormat::Parquet => pbgdpl_engine::values_parquet(&values)?,
+    };
+    match output {
+        Some(p) => std::fs::write(p, bytes).with_context(|| format!("{}", p.display()))?,
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

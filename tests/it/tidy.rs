@@ -1,0 +1,68 @@
+//! Tidiness the compiler does not check: every Rust file opens with a `//!` line that says what it
+//! is for, and the crates keep the direction of the data flow (`ARCHITECTURE.md`).
+
+use std::path::{Path, PathBuf};
+
+use crate::support::repo;
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_rust_file_opens_with_a_doc_line() {
+    let mut files = Vec::new();
+    for top in ["src", "ingest", "engine", "reports", "dashboards", "fixtures", "tests"] {
+        rust_files(&repo().join(top), &mut files);
+    }
+    assert!(files.len() > 40, "found the sources");
+    let undocumented: Vec<_> = files
+        .iter()
+        .filter(|f| !std::fs::read_to_string(f).unwrap().starts_with("//!"))
+        .collect();
+    assert!(undocumented.is_empty(), "files without a `//!` line: {undocumented:#?}");
+}
+
+/// Architecture Invariant: the engine and the reports depend on neither SQLite nor calamine; the
+/// catalog on neither, nor on DataFusion. (`scripts/test.sh` checks the same with `cargo tree`.)
+#[test]
+fn the_crates_keep_the_direction_of_the_data_flow() {
+    let manifest = |dir: &str| std::fs::read_to_string(repo().join(dir).join("Cargo.toml")).unwrap();
+    let deps = |text: &str| -> Vec<String> {
+        let start = text.find("[dependencies]").unwrap();
+        let end = text[start..].find("\n[").map_or(text.len(), |i| start + i + 1);
+        text[start..end]
+            .lines()
+            .filter_map(|l| l.split(['.', ' ', '=']).next())
+            .filter(|n| !n.is_empty() && !n.starts_with('[') && !n.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    for (dir, banned) in [
+        ("engine", &["rusqlite", "calamine", "pbgdpl-store", "pbgdpl-ingest"][..]),
+        (
+            "reports",
+            &["rusqlite", "calamine", "pbgdpl-store", "pbgdpl-ingest"][..],
+        ),
+        (
+            "ingest/catalog",
+            &["rusqlite", "calamine", "datafusion", "pbgdpl-store"][..],
+        ),
+    ] {
+        let have = deps(&manifest(dir));
+        for b in banned {
+            assert!(!have.iter().any(|d| d == b), "{dir} depends on {b}: {have:?}");
+        }
+    }
+}
