@@ -76,6 +76,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .blocking(move |st| Ok(st.store.user_by_token(&token, now)?))
             .await?
             .ok_or(AppError::Unauthorized)?;
+        crate::WhoSlot::note(parts, &user.name);
         Ok(ApiUser {
             user,
             from: client(parts),

@@ -15,6 +15,7 @@ mod pages;
 mod session;
 mod state;
 mod submit;
+mod throttle;
 mod views;
 
 pub use error::AppError;
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .route("/dang-xuat", post(session::logout))
         .route("/nop", get(submit::form).post(submit::upload))
         .route("/nop/mau", get(submit::template))
+        .route("/quan-tri/nhat-ky", get(pages::audit))
         .route("/static/pbgdpl.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::routes())
@@ -57,8 +59,62 @@ pub fn app(state: AppState) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit_refusals))
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(state)
+}
+
+/// Who a request turned out to be, filled in by the extractors that authenticate it, for the audit of
+/// refusals.
+#[derive(Clone, Default)]
+pub(crate) struct WhoSlot(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl WhoSlot {
+    /// Notes the user of the request these parts belong to.
+    pub(crate) fn note(parts: &axum::http::request::Parts, name: &str) {
+        if let Some(slot) = parts.extensions.get::<WhoSlot>()
+            && let Ok(mut who) = slot.0.lock()
+        {
+            *who = Some(name.to_owned());
+        }
+    }
+}
+
+/// Every refused authentication (401), authorisation (403) and throttled login (429) goes to the
+/// audit log with who (when known), from where, the method and the path.
+async fn audit_refusals(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let slot = WhoSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
+    let from = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let res = next.run(req).await;
+    let action = match res.status().as_u16() {
+        401 => "auth.failed",
+        403 => "access.denied",
+        429 => "login.throttled",
+        _ => return res,
+    };
+    let user = slot.0.lock().ok().and_then(|mut w| w.take());
+    let by = pbgdpl_store::Actor {
+        user,
+        from,
+        at: state.now(),
+    };
+    let event = pbgdpl_store::AuditEvent {
+        action: action.into(),
+        subject: Some(path),
+        detail: Some(method),
+    };
+    // Best effort: a store that cannot write the line must not turn the refusal into a 500.
+    let _ = state.blocking(move |st| Ok(st.store.audit(&by, &event)?)).await;
+    res
 }
 
 async fn stylesheet() -> Response {

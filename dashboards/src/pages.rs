@@ -126,6 +126,9 @@ pub(crate) async fn frame(
     if v.who.user.check_send().is_ok() {
         links.push(("nop".to_owned(), "Nộp báo cáo"));
     }
+    if v.who.user.check_admin().is_ok() {
+        links.push(("quan-tri/nhat-ky".to_owned(), "Nhật ký"));
+    }
     let nav = links
         .into_iter()
         .map(|(href, label)| Link {
@@ -656,4 +659,54 @@ pub(crate) async fn report(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AuditQuery {
+    /// `YYYY-MM-DD`: lines from that day (in Vietnam) on.
+    since: Option<String>,
+}
+
+/// Nhật ký: the audit log for administrators — every write and every refused access, newest first.
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
+    v.who.user.check_admin()?;
+    let since_day = match q.since.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| AppError::BadRequest(format!("Ngày \"{s}\" không hợp lệ (YYYY-MM-DD)")))?,
+        ),
+        None => None,
+    };
+    // A day in Vietnam starts at 17:00 UTC the day before.
+    let since = since_day.map(|d| pbgdpl_catalog::Clock::on(d).now() - chrono::Duration::hours(12));
+    let mut log = state.blocking(move |st| Ok(st.store.audit_log(since, 500)?)).await?;
+    log.reverse();
+    let rows: Vec<views::AuditRow> = log
+        .into_iter()
+        .map(|l| views::AuditRow {
+            at: chrono::DateTime::parse_from_rfc3339(&l.at)
+                .map(|t| {
+                    (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(7))
+                        .format("%d/%m/%Y %H:%M:%S")
+                        .to_string()
+                })
+                .unwrap_or(l.at),
+            user: l.user.unwrap_or_else(|| "—".into()),
+            from: l.from.unwrap_or_default(),
+            action: l.action,
+            subject: l.subject.unwrap_or_default(),
+            detail: l.detail.unwrap_or_default(),
+        })
+        .collect();
+    let body = render(&views::AuditPage {
+        count: rows.len(),
+        since: since_day.map(|d| d.format("%d/%m/%Y").to_string()),
+        since_value: since_day.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        rows,
+    })?;
+    frame(&state, &v, "Nhật ký hệ thống", "Nhật ký", &body).await
 }

@@ -76,11 +76,14 @@ impl FromRequestParts<AppState> for SessionUser {
             None => None,
         };
         match found {
-            Some((user, csrf)) => Ok(SessionUser {
-                user,
-                csrf,
-                from: client(parts),
-            }),
+            Some((user, csrf)) => {
+                crate::WhoSlot::note(parts, &user.name);
+                Ok(SessionUser {
+                    user,
+                    csrf,
+                    from: client(parts),
+                })
+            }
             None => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let to = format!("/dang-nhap?next={}", urlencode(next));
@@ -185,6 +188,10 @@ pub(crate) async fn login(
     let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
     if f.csrf.is_empty() || f.csrf != expected {
         return Err(csrf_refused());
+    }
+    state.throttle.tidy();
+    if let Err(wait) = state.throttle.attempt(&f.name, from.as_deref()) {
+        return Err(AppError::TooManyRequests(wait.as_secs().max(1)));
     }
     let next = safe_next(f.next.as_deref());
     let (name, password) = (f.name, f.password);

@@ -59,6 +59,7 @@ pub struct AppState {
     /// One engine build at a time: requests that need the new generation wait here (asynchronously),
     /// requests served from the cache never do.
     building: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) throttle: Arc<crate::throttle::LoginThrottle>,
 }
 
 /// Results of one store generation.
@@ -88,6 +89,7 @@ impl AppState {
             workers: Arc::default(),
             cache: Arc::default(),
             building: Arc::default(),
+            throttle: Arc::default(),
         })
     }
 

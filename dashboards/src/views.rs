@@ -212,3 +212,21 @@ pub(crate) struct ResultRow {
 pub(crate) struct UploadResult {
     pub rows: Vec<ResultRow>,
 }
+
+pub(crate) struct AuditRow {
+    pub at: String,
+    pub user: String,
+    pub from: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub(crate) struct AuditPage {
+    pub count: usize,
+    pub since: Option<String>,
+    pub since_value: String,
+    pub rows: Vec<AuditRow>,
+}

@@ -119,13 +119,20 @@ pub fn ingest_files(
     progress: &mut dyn FnMut(usize, &Path),
 ) -> Result<ImportSummary> {
     // Reading is the costly part and every file is independent: one reader (and worker process) per
-    // core, results put back in file order so that versions and summaries do not depend on timing.
+    // core. Results are taken in file order, so that versions and summaries do not depend on timing,
+    // and stored as they come, a chunk at a time: a long import that is stopped keeps what it had
+    // committed, and memory does not grow with the folder.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4)
         .min(files.len().max(1));
     let mut slots: Vec<Option<Result<FileRead>>> = (0..files.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
+    let (mut next, mut pending, mut rejected_files, mut returns) = (0, Vec::new(), Vec::new(), Vec::new());
+    let store_pending = |pending: &mut Vec<Pending>, returns: &mut Vec<ReturnReport>| -> Result<()> {
+        returns.extend(finish(catalog, store, std::mem::take(pending), opts)?.returns);
+        Ok(())
+    };
+    std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = std::sync::mpsc::channel();
         for t in 0..threads {
             let tx = tx.clone();
@@ -142,29 +149,42 @@ pub fn ingest_files(
         for (done, (i, result)) in rx.into_iter().enumerate() {
             slots[i] = Some(result);
             progress(done + 1, &files[i]);
+            while let Some(slot) = slots.get_mut(next).and_then(Option::take) {
+                next += 1;
+                match slot? {
+                    FileRead::Rejected(report) => {
+                        if !opts.dry_run {
+                            store.log_rejection(&Rejection {
+                                file_name: report.file.as_deref(),
+                                issues: &report.errors,
+                                ..rejection(opts)
+                            })?;
+                        }
+                        rejected_files.push(report);
+                    }
+                    FileRead::Returns(mut p) => pending.append(&mut p),
+                }
+                if pending.len() >= COMMIT_EVERY {
+                    store_pending(&mut pending, &mut returns)?;
+                }
+            }
         }
-    });
-    let mut pending = Vec::new();
-    let mut reports = Vec::new();
-    for slot in slots {
-        match slot.ok_or_else(|| Error::Internal("a file was not read".into()))?? {
-            FileRead::Rejected(report) => reports.push(report),
-            FileRead::Returns(mut p) => pending.append(&mut p),
-        }
+        Ok(())
+    })?;
+    if next < files.len() {
+        return Err(Error::Internal("a file was not read".into()));
     }
-    for r in &reports {
-        if !opts.dry_run {
-            store.log_rejection(&Rejection {
-                file_name: r.file.as_deref(),
-                issues: &r.errors,
-                ..rejection(opts)
-            })?;
-        }
-    }
-    let mut summary = finish(catalog, store, pending, opts)?;
-    reports.append(&mut summary.returns);
-    Ok(ImportSummary { returns: reports })
+    store_pending(&mut pending, &mut returns)?;
+    // Files that could not be read come first in the summary: they are what needs attention.
+    rejected_files.append(&mut returns);
+    Ok(ImportSummary {
+        returns: rejected_files,
+    })
 }
+
+/// Returns validated and stored at once during a bulk import: one write transaction each, few enough
+/// to be fast, small enough that a stopped import loses little.
+const COMMIT_EVERY: usize = 200;
 
 /// What reading one file gave.
 enum FileRead {
@@ -375,7 +395,7 @@ fn finish(catalog: &Catalog, store: &dyn Store, pending: Vec<Pending>, opts: &Op
     }
     // One transaction per chunk keeps commits few (fast) while bounding the work lost to a crash.
     // A store that cannot take the write fails the import (an operator's problem, never a return's).
-    for chunk in to_store.chunks(1000) {
+    for chunk in to_store.chunks(COMMIT_EVERY) {
         let subs: Vec<Submission> = chunk.iter().map(|(_, s)| s.clone()).collect();
         let results = store.submit(&subs)?;
         for ((i, sub), result) in chunk.iter().zip(results) {

@@ -202,7 +202,20 @@ fn check_values(form: &Form, draft: &mut ReturnDraft, issues: &mut Vec<Issue>) {
             )));
             continue;
         }
+        let max = form.max_of(row);
         match (col.kind, &v.value) {
+            (ColumnType::Count, Value::Int(n)) if *n > max => {
+                issues.push(at(Issue::error(
+                    Rule::OutOfRange,
+                    format!(
+                        "Giá trị {} vượt giới hạn hợp lý của chỉ tiêu {} ({}); hãy kiểm tra lại số liệu",
+                        group_vi(*n),
+                        row.code,
+                        group_vi(max)
+                    ),
+                )
+                .expected(format!("≤ {max}"), n.to_string())));
+            }
             (ColumnType::Count, Value::Int(n)) if *n < 0 => {
                 issues.push(at(Issue::error(
                     Rule::Negative,
@@ -354,8 +367,9 @@ fn check_rules(form: &Form, draft: &ReturnDraft, ctx: &Context, issues: &mut Vec
                     let Some(part_values) = part_values else {
                         continue;
                     };
-                    let sum: i64 = part_values.iter().sum();
-                    if sum != t {
+                    // Wide arithmetic: the parts of a hostile return must not overflow the check.
+                    let sum: i128 = part_values.iter().map(|&n| i128::from(n)).sum();
+                    if sum != i128::from(t) {
                         let cols = parts.iter().map(|p| format!("({p})")).collect::<Vec<_>>().join(" + ");
                         issues.push(
                             Issue::error(
@@ -363,7 +377,7 @@ fn check_rules(form: &Form, draft: &ReturnDraft, ctx: &Context, issues: &mut Vec
                                 format!(
                                     "Chỉ tiêu {row}: cột ({total}) = {} nhưng {cols} = {}",
                                     group_vi(t),
-                                    group_vi(sum)
+                                    group_vi(i64::try_from(sum).unwrap_or(i64::MAX))
                                 ),
                             )
                             .at(sheet, tv.cell.as_deref())

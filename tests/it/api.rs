@@ -1,94 +1,9 @@
 //! The HTTP API against a real server on loopback: the role matrix, dry runs, validation summaries,
 //! uploads parsed out of process, and the body limit.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value as Json, json};
 
-use crate::support::{Server, bin, run, samples};
-
-fn user(store: &Path, name: &str, role: &str, unit: Option<&str>) -> String {
-    let units = samples().join("units.csv").display().to_string();
-    let store = store.display().to_string();
-    let mut args = vec![
-        "--store", &store, "--units", &units, "user", "add", name, "--role", role,
-    ];
-    if let Some(u) = unit {
-        args.extend(["--unit", u]);
-    }
-    let out = run(&args, Path::new("."));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-fn set_password(store: &Path, name: &str, password: &str) {
-    use std::io::Write;
-    let units = samples().join("units.csv");
-    let mut child = Command::new(bin())
-        .args([
-            "--store",
-            &store.display().to_string(),
-            "--units",
-            &units.display().to_string(),
-            "user",
-            "passwd",
-            name,
-        ])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    assert!(child.wait().unwrap().success());
-}
-
-fn call(req: ureq::Request, token: Option<&str>, body: Option<&Json>) -> (u16, Json) {
-    let req = match token {
-        Some(t) => req.set("Authorization", &format!("Bearer {t}")),
-        None => req,
-    };
-    let res = match body {
-        Some(b) => req.send_json(b.clone()),
-        None => req.call(),
-    };
-    let resp = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{e}"),
-    };
-    let status = resp.status();
-    let text = resp.into_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Json::String(text)))
-}
-
-fn multipart(url: &str, token: &str, file: &Path, fields: &[(&str, &str)]) -> (u16, Json) {
-    let (status, text) = multipart_with(url, ("Authorization", &format!("Bearer {token}")), file, fields);
-    (status, serde_json::from_str(&text).unwrap_or(Json::Null))
-}
-
-/// A multipart upload with one extra header (a token or a session cookie); the status and the body.
-fn multipart_with(url: &str, auth: (&str, &str), file: &Path, fields: &[(&str, &str)]) -> (u16, String) {
-    let boundary = "pbgdpl-test-boundary";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
-    }
-    let name = file.file_name().unwrap().to_string_lossy();
-    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend(std::fs::read(file).unwrap());
-    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let res = ureq::post(url)
-        .set(auth.0, auth.1)
-        .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
-        .send_bytes(&body);
-    let resp = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{e}"),
-    };
-    let status = resp.status();
-    (status, resp.into_string().unwrap())
-}
+use crate::support::{Server, call, multipart, multipart_with, samples, set_password, user};
 
 /// Posts the login form as a browser does: the login page first (its CSRF cookie and field), then the
 /// form with both. The response is not followed.

@@ -1,6 +1,7 @@
 //! Shared helpers: catalogs, stores and engines built from plain data.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -9,6 +10,7 @@ use pbgdpl_catalog::{Catalog, PeriodSpec};
 use pbgdpl_engine::{Engine, IndicatorValue, Snapshot};
 use pbgdpl_ingest::pipeline::Options;
 use pbgdpl_store::{SqliteStore, Store};
+use serde_json::Value as Json;
 
 /// The day every test runs on, whatever the real date: after the 2026S1 deadline (06/06/2026) and
 /// after every completion date the generator writes for 2026 (up to 20/11). Commands and servers
@@ -131,6 +133,106 @@ pub(crate) fn run(args: &[&str], cwd: &Path) -> std::process::Output {
         .expect("pbgdpl runs")
 }
 
+pub(crate) fn user(store: &Path, name: &str, role: &str, unit: Option<&str>) -> String {
+    let units = samples().join("units.csv").display().to_string();
+    let store = store.display().to_string();
+    let mut args = vec![
+        "--store", &store, "--units", &units, "user", "add", name, "--role", role,
+    ];
+    if let Some(u) = unit {
+        args.extend(["--unit", u]);
+    }
+    let out = run(&args, Path::new("."));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+pub(crate) fn set_password(store: &Path, name: &str, password: &str) {
+    use std::io::Write;
+    let units = samples().join("units.csv");
+    let mut child = Command::new(bin())
+        .args([
+            "--store",
+            &store.display().to_string(),
+            "--units",
+            &units.display().to_string(),
+            "user",
+            "passwd",
+            name,
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+pub(crate) fn call(req: ureq::Request, token: Option<&str>, body: Option<&Json>) -> (u16, Json) {
+    let req = match token {
+        Some(t) => req.set("Authorization", &format!("Bearer {t}")),
+        None => req,
+    };
+    let res = match body {
+        Some(b) => req.send_json(b.clone()),
+        None => req.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = resp.status();
+    let text = resp.into_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Json::String(text)))
+}
+
+pub(crate) fn multipart(url: &str, token: &str, file: &Path, fields: &[(&str, &str)]) -> (u16, Json) {
+    let (status, text) = multipart_with(url, ("Authorization", &format!("Bearer {token}")), file, fields);
+    (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+}
+
+/// A multipart upload with one extra header (a token or a session cookie); the status and the body.
+pub(crate) fn multipart_with(url: &str, auth: (&str, &str), file: &Path, fields: &[(&str, &str)]) -> (u16, String) {
+    let boundary = "pbgdpl-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    let name = file.file_name().unwrap().to_string_lossy();
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(std::fs::read(file).unwrap());
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = ureq::post(url)
+        .set(auth.0, auth.1)
+        .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+        .send_bytes(&body);
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        // No answer at all (the server is gone): status 0.
+        Err(e) => return (0, e.to_string()),
+    };
+    let status = resp.status();
+    (status, resp.into_string().unwrap_or_default())
+}
+
+/// Text as an HTML form posts it (`application/x-www-form-urlencoded`).
+pub(crate) fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A browser session for a user of the store in `dir`: (the `Cookie` header, the CSRF token).
+pub(crate) fn session_cookie(dir: &Path, name: &str) -> (String, String) {
+    let store = SqliteStore::open(dir).unwrap();
+    let (token, csrf) = store.create_session(name, now(), 8).unwrap();
+    (format!("pbgdpl_session={token}"), csrf)
+}
+
 /// A `pbgdpl serve` of the sample province on a free loopback port, stopped when dropped.
 pub(crate) struct Server {
     child: std::process::Child,
@@ -139,9 +241,13 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(store: &Path) -> Server {
+        Server::start_with(store, &samples().join("units.csv"))
+    }
+
+    /// A server of the province in `units` (a unit list CSV).
+    pub(crate) fn start_with(store: &Path, units: &Path) -> Server {
         use std::io::BufRead;
-        let units = samples().join("units.csv");
-        let mut child = std::process::Command::new(bin())
+        let mut child = Command::new(bin())
             .args([
                 "--store",
                 &store.display().to_string(),
@@ -152,8 +258,8 @@ impl Server {
                 "127.0.0.1:0",
             ])
             .env(pbgdpl_catalog::CLOCK_ENV, TEST_NOW)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -163,6 +269,21 @@ impl Server {
         let base = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "{line}");
         Server { child, base }
+    }
+
+    /// Kills the server at once (SIGKILL): no chance to finish anything.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the server to exit (after a signal sent to [`Server::pid`]).
+    pub(crate) fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
     }
 }
 

@@ -94,6 +94,8 @@ pub enum Rule {
     NotAWorkbook,
     CorruptFile,
     TooLarge,
+    /// A count beyond the plausible bound the catalog sets (a typo, or a hostile number).
+    OutOfRange,
     Jump,
 }
 
@@ -121,6 +123,7 @@ impl Rule {
             Rule::NotAWorkbook => "not_a_workbook",
             Rule::CorruptFile => "corrupt_file",
             Rule::TooLarge => "too_large",
+            Rule::OutOfRange => "out_of_range",
             Rule::Jump => "jump",
         }
     }

@@ -6,7 +6,7 @@
 
 use std::io::{Cursor, Read};
 
-use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsx};
+use calamine::{Data, DataRef, Ods, Reader, SheetType, Xls, Xlsb, Xlsx};
 use chrono::NaiveDate;
 
 use pbgdpl_catalog::model::{Issue, Rule};
@@ -106,7 +106,11 @@ impl Grid {
 /// The container a file really is, by its first bytes (never by its extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Office Open XML: .xlsx and .xlsm (macros are never run, only the cells read).
     Xlsx,
+    /// Excel's binary workbook (.xlsb).
+    Xlsb,
+    /// Excel 97–2003 (.xls).
     Xls,
     Ods,
 }
@@ -132,6 +136,7 @@ pub fn read_sheets(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, Issue> {
 
     match format {
         Format::Xlsx => read_xlsx(bytes, limits),
+        Format::Xlsb => read_xlsb(bytes, limits),
         Format::Xls => read_other::<Xls<_>>(bytes, limits),
         Format::Ods => read_other::<Ods<_>>(bytes, limits),
     }
@@ -143,7 +148,7 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> Result<Format, Issue> {
     let not_workbook = || {
         file_issue(
             Rule::NotAWorkbook,
-            "Tệp không phải là bảng tính Excel (.xlsx, .xls) hoặc LibreOffice (.ods)".to_owned(),
+            "Tệp không phải là bảng tính Excel (.xlsx, .xlsm, .xlsb, .xls) hoặc LibreOffice (.ods)".to_owned(),
         )
     };
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
@@ -186,6 +191,8 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> Result<Format, Issue> {
     }
     if names.iter().any(|n| n == "xl/workbook.xml") {
         Ok(Format::Xlsx)
+    } else if names.iter().any(|n| n == "xl/workbook.bin") {
+        Ok(Format::Xlsb)
     } else if names.iter().any(|n| n == "content.xml") {
         Ok(Format::Ods)
     } else {
@@ -215,12 +222,6 @@ fn convert_text(s: &str, sheet: &str, limits: &Limits) -> Result<Cell, Issue> {
     Ok(Cell::Text(s.to_owned()))
 }
 
-fn excel_date(serial: f64) -> Option<NaiveDate> {
-    // Excel's 1900 date system (with its fictitious 29/02/1900): serial 25569 = 1970-01-01.
-    let days = serial.floor() as i64 - 25569;
-    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days))
-}
-
 fn convert(data: &Data, sheet: &str, limits: &Limits) -> Result<Cell, Issue> {
     Ok(match data {
         Data::Empty => Cell::Empty,
@@ -228,8 +229,10 @@ fn convert(data: &Data, sheet: &str, limits: &Limits) -> Result<Cell, Issue> {
         Data::Float(f) => Cell::Number(*f),
         Data::String(s) => convert_text(s, sheet, limits)?,
         Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => match excel_date(dt.as_f64()) {
-            Some(d) if dt.is_datetime() => Cell::Date(d),
+        // The workbook's own date system decides what a serial means: Excel for Mac saves in the 1904
+        // system, where the same date is 1,462 days less.
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(d) if dt.is_datetime() => Cell::Date(d.date()),
             _ => Cell::Number(dt.as_f64()),
         },
         Data::DateTimeIso(s) => match NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d") {
@@ -245,7 +248,7 @@ fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, Issue> {
     let corrupt =
         |e: &dyn std::fmt::Display| file_issue(Rule::CorruptFile, format!("Tệp .xlsx bị hỏng, không đọc được ({e})"));
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?;
-    let names = wb.sheet_names().to_vec();
+    let names = worksheets(wb.sheets_metadata());
     let mut grids = Vec::new();
     for name in names {
         let mut grid = Grid {
@@ -261,6 +264,45 @@ fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, Issue> {
                 DataRef::SharedString(s) => Data::String((*s).to_owned()),
                 other => Data::from(other.clone()),
             };
+            if data == Data::Empty {
+                continue;
+            }
+            if r >= limits.max_rows || c >= limits.max_cols {
+                return Err(too_big_sheet(&name, limits));
+            }
+            grid.set(r as usize, c as usize, convert(&data, &name, limits)?);
+        }
+        grids.push(grid);
+    }
+    Ok(grids)
+}
+
+/// The names of the sheets that hold cells: chart sheets, dialog and macro sheets and VBA modules are
+/// passed over like any other sheet that is not a return.
+fn worksheets(sheets: &[calamine::Sheet]) -> Vec<String> {
+    sheets
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+fn read_xlsb(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, Issue> {
+    let corrupt =
+        |e: &dyn std::fmt::Display| file_issue(Rule::CorruptFile, format!("Tệp .xlsb bị hỏng, không đọc được ({e})"));
+    let mut wb: Xlsb<_> = Xlsb::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?;
+    let names = worksheets(wb.sheets_metadata());
+    let mut grids = Vec::new();
+    for name in names {
+        let mut grid = Grid {
+            name: name.clone(),
+            rows: Vec::new(),
+        };
+        // As for .xlsx: cells one by one, stopping at the first beyond the limits.
+        let mut reader = wb.worksheet_cells_reader(&name).map_err(|e| corrupt(&e))?;
+        while let Some(cell) = reader.next_cell().map_err(|e| corrupt(&e))? {
+            let (r, c) = cell.get_position();
+            let data: Data = Data::from(cell.get_value().clone());
             if data == Data::Empty {
                 continue;
             }
@@ -295,7 +337,7 @@ where
         }
     };
     let mut wb = R::new(Cursor::new(bytes.to_vec())).map_err(|e| classify(&e))?;
-    let names = wb.sheet_names().to_vec();
+    let names = worksheets(wb.sheets_metadata());
     let mut grids = Vec::new();
     for name in names {
         let range = wb.worksheet_range(&name).map_err(|e| classify(&e))?;

@@ -16,7 +16,7 @@ mod auth;
 mod sqlite;
 
 pub use auth::{TOKEN_DAYS, random_token, sha256_hex};
-pub use sqlite::{FILE_NAME, SqliteStore, restore};
+pub use sqlite::{Durability, FILE_NAME, SqliteStore, restore};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

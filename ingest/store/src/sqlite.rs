@@ -34,6 +34,17 @@ const WRITE_WAIT: Duration = Duration::from_secs(5);
 /// Connections kept open for readers.
 const MAX_IDLE_READERS: usize = 16;
 
+/// How a commit reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: the WAL is synced at every commit; a return acknowledged survives a power
+    /// cut. What the store always uses.
+    Full,
+    /// `synchronous=NORMAL`: the last commits may be lost in a power cut. Only for the benchmark that
+    /// measures what `Full` costs.
+    Normal,
+}
+
 /// The embedded SQLite store.
 pub struct SqliteStore {
     path: Option<PathBuf>,
@@ -56,6 +67,11 @@ impl SqliteStore {
     /// Opens (creating on first use, migrating to the current schema) the store in a folder:
     /// `DIR/pbgdpl.sqlite3`.
     pub fn open(dir: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with(dir, Durability::Full)
+    }
+
+    /// [`SqliteStore::open`] with another durability, for the benchmark.
+    pub fn open_with(dir: &Path, durability: Durability) -> Result<SqliteStore> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let path = dir.join(FILE_NAME);
         let mut writer = Connection::open(&path)?;
@@ -63,7 +79,11 @@ impl SqliteStore {
         writer.pragma_update(None, "journal_mode", "WAL")?;
         // Acknowledged means durable: FULL syncs the WAL at every commit (NORMAL may lose the last
         // transactions in a power cut). The cost is measured in BENCHMARKS.md.
-        writer.pragma_update(None, "synchronous", "FULL")?;
+        let synchronous = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        writer.pragma_update(None, "synchronous", synchronous)?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut writer)?;
         Ok(SqliteStore {

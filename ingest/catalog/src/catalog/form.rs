@@ -69,6 +69,10 @@ pub struct RowDef {
     /// Rows only territorial units report (population, people reached).
     #[serde(default)]
     pub territorial_only: bool,
+    /// The largest plausible count in this row (e.g. a commune's population), below the form's own
+    /// bound.
+    #[serde(default)]
+    pub max: Option<i64>,
 }
 
 /// A validation rule of a form, declared in its catalog file.
@@ -118,8 +122,16 @@ pub struct Form {
     /// one are shown through their indicators only).
     #[serde(default)]
     pub report_section: Option<String>,
+    /// The largest plausible count in any cell: a bound against typos and against numbers that would
+    /// overflow the sums up the unit tree.
+    #[serde(default = "default_max_count")]
+    pub max_count: i64,
     #[serde(skip)]
     pub file: String,
+}
+
+fn default_max_count() -> i64 {
+    1_000_000_000
 }
 
 fn de_kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<UnitKind>, D::Error> {
@@ -144,6 +156,11 @@ fn de_period_kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PeriodK
 }
 
 impl Form {
+    /// The largest plausible count in a row: the row's own bound, else the form's.
+    pub fn max_of(&self, row: &RowDef) -> i64 {
+        row.max.unwrap_or(self.max_count).min(self.max_count)
+    }
+
     pub(crate) fn parse(file: &str, text: &str, _cal: &PeriodCalendar, issues: &mut Issues) -> Option<Form> {
         let mut form: Form = parse_toml(file, text, issues)?;
         form.file = file.to_owned();

@@ -270,6 +270,7 @@ impl Catalog {
                         columns: form.columns.iter().map(|c| c.number).collect(),
                         flow: false,
                         territorial_only: false,
+                        max: None,
                     })
                     .collect();
             }
