@@ -78,6 +78,10 @@ pub(crate) enum Command {
         period: PeriodSpec,
         #[arg(long)]
         unit: Option<String>,
+        /// Show the hierarchy as it stood on a date (YYYY-MM-DD), not today's: the units of then, under
+        /// their parents of then, without the history of their successors.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<chrono::NaiveDate>,
         #[arg(long, value_enum, default_value = "table")]
         format: TableFormat,
     },
@@ -101,6 +105,9 @@ pub(crate) enum Command {
         period: Period,
         #[arg(long)]
         unit: Option<String>,
+        /// Report in the hierarchy as it stood on a date (YYYY-MM-DD) instead of today's.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<chrono::NaiveDate>,
         #[arg(long, default_value = "./pbgdpl-out")]
         out: PathBuf,
     },

@@ -172,7 +172,16 @@ async fn overview_body(state: &AppState, sees_all: bool, spec: &PeriodSpec, unit
     let values = state.indicators(spec, unit).await?;
     // A small trend per tile: the indicator over every period with data (results are cached).
     let mut trends: std::collections::HashMap<String, Vec<(String, Option<f64>)>> = Default::default();
-    for p in state.periods_with_data().await? {
+    let periods = state.periods_with_data().await?;
+    // A sparkline is too small for the mark's label: the line alone says where the units changed.
+    let marks: Vec<_> = pbgdpl_reports::charts::reorganisation_marks(&state.catalog, &periods)
+        .into_iter()
+        .map(|m| pbgdpl_reports::charts::Mark {
+            label: String::new(),
+            ..m
+        })
+        .collect();
+    for p in periods {
         for v in state
             .indicators(&PeriodSpec::Single(p), unit)
             .await?
@@ -186,7 +195,7 @@ async fn overview_body(state: &AppState, sees_all: bool, spec: &PeriodSpec, unit
     for v in values.iter().filter(|v| v.unit == unit) {
         let spark = match trends.get(&v.indicator) {
             Some(points) if points.iter().filter(|p| p.1.is_some()).count() > 1 => {
-                pbgdpl_reports::charts::trend_svg("", points, v.target, (230, 90)).unwrap_or_default()
+                pbgdpl_reports::charts::trend_svg("", points, v.target, &marks, (230, 90)).unwrap_or_default()
             }
             _ => String::new(),
         };
@@ -300,7 +309,9 @@ async fn indicator_body(
     let code = ind.code.as_str();
     let mut trend = Vec::new();
     let mut target = None;
-    for p in state.periods_with_data().await? {
+    let periods = state.periods_with_data().await?;
+    let marks = pbgdpl_reports::charts::reorganisation_marks(&state.catalog, &periods);
+    for p in periods {
         let vs = state.indicators(&PeriodSpec::Single(p), unit).await?;
         let v = vs.iter().find(|v| v.indicator == code && v.unit == unit);
         target = target.or(v.and_then(|v| v.target));
@@ -308,7 +319,8 @@ async fn indicator_body(
     }
     let values = state.indicators(spec, unit).await?;
     let this = values.iter().find(|v| v.indicator == code && v.unit == unit).cloned();
-    let trend_svg = pbgdpl_reports::charts::trend_svg(&format!("{} qua các kỳ", ind.code), &trend, target, (640, 280))?;
+    let trend_svg =
+        pbgdpl_reports::charts::trend_svg(&format!("{} qua các kỳ", ind.code), &trend, target, &marks, (640, 280))?;
     // Other units' figures are for the Department and leaders, not for another unit's reporter.
     let mut children: Vec<&IndicatorValue> = values
         .iter()
@@ -456,7 +468,8 @@ pub(crate) async fn submissions(State(state): State<AppState>, mut v: Viewer) ->
                 (Some(_), false) => "ok",
             },
             code: e.unit.code.clone(),
-            href: format!("/don-vi/{}?period={code}", e.unit.code),
+            // By key: a code reused after the 2025 merger names another unit today.
+            href: format!("/don-vi/{}?period={code}", e.unit.key),
             name: e.unit.name.clone(),
             form: e.form.id.clone(),
             deadline: e.deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),

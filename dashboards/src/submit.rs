@@ -28,7 +28,13 @@ pub(crate) async fn form(State(state): State<AppState>, v: Viewer) -> Result<Res
     v.who.user.check_send()?;
     let unit = v.who.user.unit.clone().unwrap_or_else(|| v.unit.clone());
     let mut templates = Vec::new();
-    if let (Some(u), PeriodSpec::Single(p)) = (state.catalog.units.get(&unit), v.spec) {
+    if let PeriodSpec::Single(p) = v.spec
+        && let Some(u) = state
+            .catalog
+            .units
+            .at(&unit, p.end(&state.catalog.periods))
+            .or_else(|| state.catalog.units.get(&unit))
+    {
         for f in state.catalog.forms_due(u, &p) {
             templates.push(Link {
                 href: format!("/nop/mau?period={}&unit={}&form={}", p.code(), u.code, f.id),
@@ -132,15 +138,17 @@ pub(crate) async fn template(
 ) -> Result<Response, AppError> {
     who.user.check_submit(&q.unit)?;
     let cat = &state.catalog;
+    let period =
+        Period::parse(&q.period).ok_or_else(|| AppError::BadRequest(format!("Kỳ \"{}\" không hợp lệ", q.period)))?;
+    // The unit that held the code in that period (a code can name another unit since 2025).
     let unit = cat
         .units
-        .get(&q.unit)
+        .at(&q.unit, period.end(&cat.periods))
+        .or_else(|| cat.units.get(&q.unit))
         .ok_or_else(|| AppError::BadRequest(format!("Đơn vị \"{}\" không có", q.unit)))?;
     let form = cat
         .form(&q.form)
         .ok_or_else(|| AppError::BadRequest(format!("Biểu \"{}\" không có", q.form)))?;
-    let period =
-        Period::parse(&q.period).ok_or_else(|| AppError::BadRequest(format!("Kỳ \"{}\" không hợp lệ", q.period)))?;
     let bytes = pbgdpl_reports::template::return_workbook(cat, unit, &period, &[(form, None)])?;
     let name = format!("{}_{}_{}.xlsx", form.id, unit.code, period.code());
     Ok((

@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use pbgdpl_catalog::model::ReturnRecord;
-use pbgdpl_catalog::{Catalog, Form, Period, Unit, is_late, received_on};
+use pbgdpl_catalog::{Form, Period, Unit, is_late, received_on};
+
+use crate::Engine;
+use crate::view::{Scope, View};
 
 /// One return a unit owes.
 #[derive(Debug, Clone)]
@@ -39,18 +41,20 @@ impl Expected<'_> {
     }
 }
 
-/// Every return due from `root` and the units under it for a period, with what arrived.
-pub(crate) fn expected_returns<'a>(
-    catalog: &'a Catalog,
-    root: &str,
-    period: &Period,
-    returns: &[ReturnRecord],
-) -> Vec<Expected<'a>> {
+/// Every return due for a period from the units (of that period) whose figures go to `root` in the
+/// view, with what arrived: the root's subtree first in tree order, then the units that have since
+/// ended, in list order.
+pub(crate) fn expected_returns<'a>(engine: &'a Engine, root: &str, period: &Period, view: View) -> Vec<Expected<'a>> {
+    let catalog = engine.catalog();
+    let Some(target) = view.unit(catalog, root) else {
+        return Vec::new();
+    };
+    let scope = Scope::new(catalog, view);
     // First receipt and latest version per (unit, form), in one pass over the returns: the pages ask
     // for this on every view, over every unit of the province.
     let code = period.code();
     let mut arrived: HashMap<(&str, &str), (Option<NaiveDate>, i64)> = HashMap::new();
-    for r in returns.iter().filter(|r| r.period == code) {
+    for r in engine.returns().iter().filter(|r| r.period == code) {
         let e = arrived
             .entry((r.unit.as_str(), r.form.as_str()))
             .or_insert((None, r.version));
@@ -59,14 +63,32 @@ pub(crate) fn expected_returns<'a>(
         }
         e.1 = e.1.max(r.version);
     }
+    let end = period.end(&catalog.periods);
+    let order: HashMap<&str, usize> = scope
+        .tree()
+        .subtree(&target.key)
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| (u.key.as_str(), i))
+        .collect();
+    let mut units: Vec<(usize, usize, &Unit)> = catalog
+        .units
+        .list
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.valid_on(end))
+        .filter(|(_, u)| order.contains_key(u.key.as_str()) || scope.destinations(u).contains(&target.key.as_str()))
+        .map(|(i, u)| (order.get(u.key.as_str()).copied().unwrap_or(usize::MAX), i, u))
+        .collect();
+    units.sort_by_key(|(o, i, _)| (*o, *i));
     let mut out = Vec::new();
-    for unit in catalog.units.subtree(root) {
+    for (_, _, unit) in units {
         for form in catalog.forms_due(unit, period) {
-            let got = arrived.get(&(unit.code.as_str(), form.id.as_str()));
+            let got = arrived.get(&(unit.key.as_str(), form.id.as_str()));
             out.push(Expected {
                 unit,
                 form,
-                deadline: catalog.deadline(&unit.code, period),
+                deadline: catalog.deadline_of(&unit.key, form, period),
                 received: got.and_then(|g| g.0),
                 version: got.map(|g| g.1),
             });

@@ -9,12 +9,11 @@ use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
-use pbgdpl_catalog::{
-    Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKind, PeriodSpec, SenderLevel, Term, Unit,
-};
+use pbgdpl_catalog::{Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKind, PeriodSpec, Term, Unit};
 use serde::Serialize;
 
 use crate::tables::{batch, put, strings};
+use crate::view::{Scope, View};
 use crate::{Engine, Error, Result};
 
 /// Whether a target is reached.
@@ -95,6 +94,18 @@ pub(crate) fn col_strings(b: &RecordBatch, name: &str) -> Result<Vec<Option<Stri
     Ok((0..s.len())
         .map(|i| (!s.is_null(i)).then(|| s.value(i).to_owned()))
         .collect())
+}
+
+pub(crate) fn col_f64(b: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
+    let c = b
+        .column_by_name(name)
+        .ok_or_else(|| Error::Internal(format!("the query has no column {name}")))?;
+    let c: ArrayRef = cast(c, &DataType::Float64)?;
+    let a = c
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::Float64Array>()
+        .ok_or_else(|| Error::Internal(format!("column {name} is not a number")))?;
+    Ok((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
 }
 
 pub(crate) fn col_i64(b: &RecordBatch, name: &str) -> Result<Vec<Option<i64>>> {
@@ -237,12 +248,12 @@ fn register_due(ctx: &SessionContext, catalog: &Catalog, spec: &PeriodSpec) -> R
     let (mut units, mut forms, mut terr, mut deadlines) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for u in &catalog.units.list {
         for f in catalog.forms_due(u, &period) {
-            units.push(u.code.as_str());
+            units.push(u.key.as_str());
             forms.push(f.id.as_str());
             terr.push(Some(u.kind.is_territorial()));
             deadlines.push(
-                period
-                    .deadline(&catalog.periods, SenderLevel::of(u.kind))
+                catalog
+                    .deadline_of(&u.key, f, &period)
                     .map(|d| d.format("%Y-%m-%d").to_string()),
             );
         }
@@ -267,9 +278,9 @@ fn register_due(ctx: &SessionContext, catalog: &Catalog, spec: &PeriodSpec) -> R
     )
 }
 
-/// A session with the period's views: `eff`, `derived` and `due`.
-pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec) -> Result<SessionContext> {
-    let ctx = engine.session()?;
+/// A session with the period's views: `eff`, `derived` and `due`, over the view's `tree` and `fwd`.
+pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec, view: View) -> Result<SessionContext> {
+    let ctx = engine.session(view)?;
     for stmt in eff_sql(spec) {
         run(&ctx, &stmt).await?;
     }
@@ -278,11 +289,12 @@ pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec) -> Result
     Ok(ctx)
 }
 
-/// Per requested unit: numerator, denominator, units reporting, units due, basis.
+/// Per requested unit: numerator, denominator (sums that carry the shares of divided units, so not
+/// always whole), units reporting, units due, basis.
 #[derive(Debug, Clone, Default)]
 struct Row {
-    numerator: Option<i64>,
-    denominator: Option<i64>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
     reporting: i64,
     due: i64,
     basis: Option<String>,
@@ -304,19 +316,22 @@ async fn cell_indicator(ctx: &SessionContext, ind: &Indicator, list: &str) -> Re
     } else {
         ""
     };
+    // A unit's figures go where `fwd` sends them: to itself, or — for a unit that has since ended —
+    // to its successors, numerator and denominator alike multiplied by the same share.
     let sql = format!(
         "SELECT t.ancestor AS unit, \
-                SUM(CASE WHEN ({nc}){nt} THEN d.num END) AS numerator, \
-                SUM(CASE WHEN ({dc}){dt} THEN d.num END) AS denominator, \
+                SUM(CASE WHEN ({nc}){nt} THEN d.num * f.share END) AS numerator, \
+                SUM(CASE WHEN ({dc}){dt} THEN d.num * f.share END) AS denominator, \
                 COUNT(DISTINCT CASE WHEN ({nc}){nt} AND d.num IS NOT NULL AND du.unit IS NOT NULL THEN d.unit END) AS reporting, \
                 MIN(CASE WHEN ({nc}){nt} THEN d.src END) AS src_min, \
                 MAX(CASE WHEN ({nc}){nt} THEN d.src END) AS src_max \
-         FROM derived d JOIN tree t ON d.unit = t.descendant JOIN units u ON d.unit = u.code \
+         FROM derived d JOIN fwd f ON d.unit = f.src JOIN tree t ON f.dst = t.descendant JOIN units u ON d.unit = u.code \
          LEFT JOIN (SELECT DISTINCT unit FROM due WHERE form = {num_form}{due_terr}) du ON du.unit = d.unit \
          WHERE t.ancestor IN ({list}) GROUP BY t.ancestor"
     );
     let due_sql = format!(
-        "SELECT t.ancestor AS unit, COUNT(DISTINCT d.unit) AS due FROM due d JOIN tree t ON d.unit = t.descendant \
+        "SELECT t.ancestor AS unit, COUNT(DISTINCT d.unit) AS due \
+         FROM due d JOIN fwd f ON d.unit = f.src JOIN tree t ON f.dst = t.descendant \
          WHERE d.form = {num_form}{} AND t.ancestor IN ({list}) GROUP BY t.ancestor",
         if ind.due == Due::Territorial {
             " AND d.territorial"
@@ -333,8 +348,8 @@ async fn cell_indicator(ctx: &SessionContext, ind: &Indicator, list: &str) -> Re
     let mut out = HashMap::new();
     for b in run(ctx, &sql).await? {
         let units = col_strings(&b, "unit")?;
-        let nums = col_i64(&b, "numerator")?;
-        let dens = col_i64(&b, "denominator")?;
+        let nums = col_f64(&b, "numerator")?;
+        let dens = col_f64(&b, "denominator")?;
         let reps = col_i64(&b, "reporting")?;
         let mins = col_strings(&b, "src_min")?;
         let maxs = col_strings(&b, "src_max")?;
@@ -369,54 +384,68 @@ async fn cell_indicator(ctx: &SessionContext, ind: &Indicator, list: &str) -> Re
 fn reporting_indicator(
     engine: &Engine,
     spec: &PeriodSpec,
-    root: &str,
+    root: &Unit,
     requested: &[&Unit],
     on_time: bool,
+    scope: &Scope<'_>,
 ) -> HashMap<String, Row> {
     let PeriodSpec::Single(p) = spec else {
         return HashMap::new();
     };
-    let mut out: HashMap<String, Row> = requested.iter().map(|u| (u.code.clone(), Row::default())).collect();
-    let units = &engine.catalog().units;
-    for e in engine.completeness(p, root) {
-        for a in units.ancestors(&e.unit.code) {
-            if let Some(row) = out.get_mut(&a.code) {
+    let mut out: HashMap<String, Row> = requested.iter().map(|u| (u.key.clone(), Row::default())).collect();
+    for e in crate::completeness::expected_returns(engine, &root.key, p, scope.view()) {
+        for dst in scope.destinations(e.unit) {
+            if let Some(row) = out.get_mut(dst) {
                 row.due += 1;
                 row.reporting += i64::from(e.received.is_some());
                 let counted = if on_time { e.on_time() } else { e.received.is_some() };
-                *row.numerator.get_or_insert(0) += i64::from(counted);
+                *row.numerator.get_or_insert(0.0) += f64::from(u8::from(counted));
             }
         }
     }
     for row in out.values_mut() {
-        row.denominator = Some(row.due);
-        row.numerator.get_or_insert(0);
+        row.denominator = Some(row.due as f64);
+        row.numerator.get_or_insert(0.0);
     }
     out
 }
 
-/// NV-1 per requested unit, from the task rule: tasks due by the period's end whose leads under the
-/// unit all completed them on time, over tasks due; units due are the leads, reporting the leads
-/// that sent the task form.
+/// NV-1 per requested unit, from the task rule: tasks due by the period's end that their leads under
+/// the unit completed on time as the plan's rule for the task asks (every lead, or a share of them),
+/// over tasks due; units due are the leads, reporting the leads that sent the task form.
 async fn tasks_indicator(
     engine: &Engine,
     spec: &PeriodSpec,
-    root: &str,
+    root: &Unit,
     requested: &[&Unit],
+    scope: &Scope<'_>,
 ) -> Result<HashMap<String, Row>> {
-    let progress = engine.tasks(spec, root).await?;
+    let progress = crate::tasks::tasks(engine, spec, &root.key, scope.view()).await?;
     let units = &engine.catalog().units;
+    // Where each lead's figures go, worked out once.
+    let dests: Vec<Vec<&str>> = progress
+        .iter()
+        .map(|p| units.get(&p.lead).map(|l| scope.destinations(l)).unwrap_or_default())
+        .collect();
     let mut out = HashMap::new();
     for u in requested {
-        let under = |lead: &str| units.ancestors(lead).iter().any(|a| a.code == u.code);
-        let mine: Vec<_> = progress.iter().filter(|p| p.due.is_some() && under(&p.lead)).collect();
+        let mine: Vec<_> = progress
+            .iter()
+            .zip(&dests)
+            .filter(|(p, d)| p.due.is_some() && d.contains(&u.key.as_str()))
+            .map(|(p, _)| p)
+            .collect();
         if mine.is_empty() {
             continue;
         }
-        let mut tasks: HashMap<&str, bool> = HashMap::new();
+        // (plan, task) → (leads, leads on time, the plan's rule)
+        let mut tasks: HashMap<(&str, &str), (usize, usize, pbgdpl_catalog::DoneRule)> = HashMap::new();
         for p in &mine {
-            let ok = tasks.entry(p.task.as_str()).or_insert(true);
-            *ok &= p.on_time;
+            let t = tasks
+                .entry((p.plan.as_str(), p.task.as_str()))
+                .or_insert((0, 0, p.done_rule));
+            t.0 += 1;
+            t.1 += usize::from(p.on_time);
         }
         let mut leads: Vec<&str> = mine.iter().map(|p| p.lead.as_str()).collect();
         leads.sort_unstable();
@@ -425,10 +454,10 @@ async fn tasks_indicator(
         reporting.sort_unstable();
         reporting.dedup();
         out.insert(
-            u.code.clone(),
+            u.key.clone(),
             Row {
-                numerator: Some(tasks.values().filter(|ok| **ok).count() as i64),
-                denominator: Some(tasks.len() as i64),
+                numerator: Some(tasks.values().filter(|(n, done, rule)| rule.met(*done, *n)).count() as f64),
+                denominator: Some(tasks.len() as f64),
                 reporting: reporting.len() as i64,
                 due: leads.len() as i64,
                 basis: None,
@@ -438,25 +467,25 @@ async fn tasks_indicator(
     Ok(out)
 }
 
-pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str) -> Result<Vec<IndicatorValue>> {
+pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view: View) -> Result<Vec<IndicatorValue>> {
     let catalog = engine.catalog();
-    let root = catalog
-        .units
-        .get(unit)
+    let root = view
+        .unit(catalog, unit)
         .ok_or_else(|| Error::UnknownUnit(unit.to_owned()))?;
+    let scope = Scope::new(catalog, view);
     let mut requested = vec![root];
-    requested.extend(catalog.units.children(unit));
-    let list = in_list(requested.iter().map(|u| u.code.as_str()));
-    let ctx = period_session(engine, spec).await?;
+    requested.extend(scope.tree().children(&root.key));
+    let list = in_list(requested.iter().map(|u| u.key.as_str()));
+    let ctx = period_session(engine, spec, view).await?;
     let year = spec.target_year();
     let mut out = Vec::new();
     let mut results = Vec::new();
     for ind in &catalog.indicators {
         let rows = match ind.kind {
             IndicatorKind::Ratio | IndicatorKind::Count => cell_indicator(&ctx, ind, &list).await?,
-            IndicatorKind::Reporting => reporting_indicator(engine, spec, unit, &requested, false),
-            IndicatorKind::Timeliness => reporting_indicator(engine, spec, unit, &requested, true),
-            IndicatorKind::TasksOnTime => tasks_indicator(engine, spec, unit, &requested).await?,
+            IndicatorKind::Reporting => reporting_indicator(engine, spec, root, &requested, false, &scope),
+            IndicatorKind::Timeliness => reporting_indicator(engine, spec, root, &requested, true, &scope),
+            IndicatorKind::TasksOnTime => tasks_indicator(engine, spec, root, &requested, &scope).await?,
         };
         results.push((ind, rows));
     }
@@ -468,20 +497,22 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str) -> R
                 reporting,
                 due,
                 basis,
-            } = rows.get(&u.code).cloned().unwrap_or_default();
+            } = rows.get(&u.key).cloned().unwrap_or_default();
             let value = match ind.kind {
-                IndicatorKind::Count => num.filter(|_| reporting > 0).map(|n| n as f64),
+                IndicatorKind::Count => num.filter(|_| reporting > 0),
                 // A rate whose denominator is 0 or missing is "no data", never 0% and never an error.
+                // The value is of the exact sums; the numerator and denominator shown are whole.
                 _ => match (num, den) {
-                    (Some(n), Some(d)) if d > 0 => Some(ind.scale * n as f64 / d as f64),
+                    (Some(n), Some(d)) if d > 0.0 => Some(ind.scale * n / d),
                     _ => None,
                 },
             };
+            let (num, den) = (num.map(|n| n.round() as i64), den.map(|d| d.round() as i64));
             let coverage = match ind.kind {
                 IndicatorKind::Reporting | IndicatorKind::Timeliness => None,
                 _ => (due > 0).then(|| (reporting as f64 / due as f64).min(1.0)),
             };
-            let target = catalog.target(&ind.code, year);
+            let target = catalog.target(&ind.code, &u.key, year);
             let status = match (value, target) {
                 (Some(v), Some((_, t))) => Some(if v >= t.min { Status::Dat } else { Status::ChuaDat }),
                 _ => None,
@@ -501,7 +532,7 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str) -> R
             };
             out.push(IndicatorValue {
                 indicator: ind.code.clone(),
-                unit: u.code.clone(),
+                unit: u.key.clone(),
                 period: spec.to_string(),
                 value,
                 numerator: num,

@@ -24,15 +24,17 @@ mod snapshot;
 mod tables;
 mod tasks;
 mod values;
+mod view;
 
 pub use completeness::Expected;
 pub use indicators::{IndicatorValue, Status};
 pub use snapshot::{Snapshot, returns_batch, values_batch, values_parquet};
 pub use tasks::TaskProgress;
 pub use values::{CellKey, Cells, of_form};
+pub use view::View;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -70,41 +72,73 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// One snapshot of the store, ready to query. Each computation runs in a session of its own
 /// (sessions are cheap: tables are shared Arrow batches), so concurrent requests never see each
 /// other's views.
+/// Named Arrow tables registered in every session.
+type Tables = Vec<(&'static str, RecordBatch)>;
+
 pub struct Engine {
     catalog: Arc<Catalog>,
+    /// Every stored version, its unit given by key (the unit that held the code in its period).
     returns: Vec<ReturnRecord>,
     values_batch: RecordBatch,
     returns_batch: RecordBatch,
-    /// The catalog as tables, built once (the unit tree's closure is the costly one).
-    catalog_tables: Vec<(&'static str, RecordBatch)>,
+    /// The catalog as tables, built once.
+    catalog_tables: Tables,
+    /// The tree and the forward mapping of each view asked for, built once each.
+    view_tables: Mutex<HashMap<chrono::NaiveDate, Arc<Tables>>>,
 }
 
 impl Engine {
-    /// An engine over a snapshot of the store.
-    pub fn new(catalog: Arc<Catalog>, snapshot: Snapshot) -> Result<Engine> {
+    /// An engine over a snapshot of the store. Each value and version is given to the unit that held
+    /// its code at the end of its period: a code names different units at different times.
+    pub fn new(catalog: Arc<Catalog>, mut snapshot: Snapshot) -> Result<Engine> {
         let catalog_tables = tables::catalog_tables(&catalog)?;
+        let mut keys: HashMap<(String, String), String> = HashMap::new();
+        let mut key_of = |unit: &str, period: &str| -> String {
+            keys.entry((unit.to_owned(), period.to_owned()))
+                .or_insert_with(|| view::unit_key(&catalog, unit, period))
+                .clone()
+        };
+        for v in &mut snapshot.values {
+            v.unit = key_of(&v.unit, &v.period);
+        }
+        for r in &mut snapshot.returns {
+            r.unit = key_of(&r.unit, &r.period);
+        }
         let engine = Engine {
             values_batch: values_batch(&snapshot.values)?,
             returns_batch: returns_batch(&snapshot.returns)?,
             returns: snapshot.returns,
             catalog,
             catalog_tables,
+            view_tables: Mutex::default(),
         };
-        engine.session()?; // fail early on a schema mismatch
+        engine.session(View::Present)?; // fail early on a schema mismatch
         Ok(engine)
     }
 
-    /// A fresh session with the snapshot's and the catalog's tables registered. One partition: the
-    /// tables are small and already in memory, so splitting a query across threads costs more than
-    /// it saves.
-    pub(crate) fn session(&self) -> Result<SessionContext> {
+    /// A fresh session with the snapshot's, the catalog's and the view's tables registered. One
+    /// partition: the tables are small and already in memory, so splitting a query across threads
+    /// costs more than it saves.
+    pub(crate) fn session(&self, view: View) -> Result<SessionContext> {
         let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
         ctx.register_batch("vals", self.values_batch.clone())?;
         ctx.register_batch("returns", self.returns_batch.clone())?;
-        for (name, batch) in &self.catalog_tables {
+        for (name, batch) in self.catalog_tables.iter().chain(self.view_tables(view)?.iter()) {
             ctx.register_batch(*name, batch.clone())?;
         }
         Ok(ctx)
+    }
+
+    fn view_tables(&self, view: View) -> Result<Arc<Tables>> {
+        let date = view.date();
+        if let Some(hit) = self.view_tables.lock().ok().and_then(|c| c.get(&date).cloned()) {
+            return Ok(hit);
+        }
+        let built = Arc::new(tables::view_tables(&self.catalog, date)?);
+        if let Ok(mut cache) = self.view_tables.lock() {
+            cache.insert(date, built.clone());
+        }
+        Ok(built)
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -116,35 +150,65 @@ impl Engine {
         &self.returns
     }
 
-    /// Every indicator of the catalog for `unit` and each of its children, the unit first.
+    /// Every indicator of the catalog for `unit` and each of its children, the unit first, in
+    /// today's hierarchy: the figures of units that no longer exist count in their successors.
     pub async fn indicators(&self, period: &PeriodSpec, unit: &str) -> Result<Vec<IndicatorValue>> {
-        indicators::compute(self, period, unit).await
+        indicators::compute(self, period, unit, View::Present.settle(&self.catalog, unit)).await
     }
 
-    /// Every return due from `unit` and the units under it for a period, with what arrived, when, and
-    /// whether it was late.
+    /// [`Engine::indicators`] in a chosen view of time (the hierarchy as it was on a date).
+    pub async fn indicators_in(&self, period: &PeriodSpec, unit: &str, view: View) -> Result<Vec<IndicatorValue>> {
+        indicators::compute(self, period, unit, view.settle(&self.catalog, unit)).await
+    }
+
+    /// Every return due for a period from the units whose figures go to `unit` (today's hierarchy),
+    /// with what arrived, when, and whether it was late — the units of that period, by their names
+    /// of then.
     pub fn completeness(&self, period: &Period, unit: &str) -> Vec<Expected<'_>> {
-        completeness::expected_returns(&self.catalog, unit, period, &self.returns)
+        completeness::expected_returns(self, unit, period, View::Present.settle(&self.catalog, unit))
     }
 
-    /// Every whole-number cell of the period, summed over `unit` and the units under it.
+    /// [`Engine::completeness`] in a chosen view of time.
+    pub fn completeness_in(&self, period: &Period, unit: &str, view: View) -> Vec<Expected<'_>> {
+        completeness::expected_returns(self, unit, period, view.settle(&self.catalog, unit))
+    }
+
+    /// Every whole-number cell of the period, summed over the units whose figures go to `unit`
+    /// (shares of divided units applied).
     pub async fn form_totals(&self, period: &PeriodSpec, unit: &str) -> Result<Cells> {
-        values::form_totals(self, period, unit).await
+        values::form_totals(self, period, unit, View::Present.settle(&self.catalog, unit)).await
     }
 
-    /// Each unit's own whole-number cells of the period, for `unit` and the units under it.
+    /// [`Engine::form_totals`] in a chosen view of time.
+    pub async fn form_totals_in(&self, period: &PeriodSpec, unit: &str, view: View) -> Result<Cells> {
+        values::form_totals(self, period, unit, view.settle(&self.catalog, unit)).await
+    }
+
+    /// Each unit's own whole-number cells of the period, for the units (of that period) whose
+    /// figures go to `unit`.
     pub async fn unit_values(&self, period: &PeriodSpec, unit: &str) -> Result<BTreeMap<String, Cells>> {
-        values::unit_values(self, period, unit).await
+        values::unit_values(self, period, unit, View::Present.settle(&self.catalog, unit)).await
     }
 
-    /// The progress of every task of the plan in force, lead by lead, for the leads under `unit`.
+    /// [`Engine::unit_values`] in a chosen view of time.
+    pub async fn unit_values_in(&self, period: &PeriodSpec, unit: &str, view: View) -> Result<BTreeMap<String, Cells>> {
+        values::unit_values(self, period, unit, view.settle(&self.catalog, unit)).await
+    }
+
+    /// The progress of every task of the plans in force, lead by lead, for the leads whose figures
+    /// go to `unit`.
     pub async fn tasks(&self, period: &PeriodSpec, unit: &str) -> Result<Vec<TaskProgress>> {
-        tasks::tasks(self, period, unit).await
+        tasks::tasks(self, period, unit, View::Present.settle(&self.catalog, unit)).await
     }
 
-    /// Runs a SQL query over the snapshot (tables: vals, returns, units, tree, rowkinds). For tests
-    /// and analysts.
+    /// [`Engine::tasks`] in a chosen view of time.
+    pub async fn tasks_in(&self, period: &PeriodSpec, unit: &str, view: View) -> Result<Vec<TaskProgress>> {
+        tasks::tasks(self, period, unit, view.settle(&self.catalog, unit)).await
+    }
+
+    /// Runs a SQL query over the snapshot (tables: vals, returns, units, tree, fwd, rowkinds), in
+    /// today's hierarchy. For tests and analysts.
     pub async fn sql(&self, query: &str) -> Result<Vec<RecordBatch>> {
-        Ok(self.session()?.sql(query).await?.collect().await?)
+        Ok(self.session(View::Present)?.sql(query).await?.collect().await?)
     }
 }

@@ -1,8 +1,11 @@
-//! Catalog facts as Arrow tables, so that indicator SQL can join them: units, the unit tree, row kinds.
+//! Catalog facts as Arrow tables, so that indicator SQL can join them: units and row kinds once per
+//! engine, and per view of time the unit tree of that date and `fwd`, where each unit's figures go in
+//! it (itself, or its successors with their shares when it ended before).
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
+use chrono::NaiveDate;
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use pbgdpl_catalog::Catalog;
@@ -30,11 +33,11 @@ pub(crate) fn put(ctx: &SessionContext, name: &str, b: RecordBatch) -> Result<()
     Ok(())
 }
 
-/// The catalog's tables (units, the unit tree's closure, row kinds), built once per engine: a
-/// session registers them by reference, since Arrow arrays are shared, not copied.
+/// The catalog's tables that do not depend on the view (units by key, row kinds), built once per
+/// engine: a session registers them by reference, since Arrow arrays are shared, not copied.
 pub(crate) fn catalog_tables(catalog: &Catalog) -> Result<Vec<(&'static str, RecordBatch)>> {
     let units = &catalog.units.list;
-    let mut out = Vec::with_capacity(3);
+    let mut out = Vec::with_capacity(2);
     out.push((
         "units",
         batch(
@@ -45,29 +48,13 @@ pub(crate) fn catalog_tables(catalog: &Catalog) -> Result<Vec<(&'static str, Rec
                 ("territorial", DataType::Boolean),
             ],
             vec![
-                strings(units.iter().map(|u| u.code.as_str())),
+                strings(units.iter().map(|u| u.key.as_str())),
                 strings(units.iter().map(|u| u.kind.id())),
                 Arc::new(StringArray::from_iter(units.iter().map(|u| u.area.map(|a| a.id())))),
                 Arc::new(BooleanArray::from_iter(
                     units.iter().map(|u| Some(u.kind.is_territorial())),
                 )),
             ],
-        )?,
-    ));
-    // The closure of the tree: every unit with each of its ancestors, itself included.
-    let mut anc = Vec::new();
-    let mut desc = Vec::new();
-    for u in units {
-        for a in catalog.units.ancestors(&u.code) {
-            anc.push(a.code.as_str());
-            desc.push(u.code.as_str());
-        }
-    }
-    out.push((
-        "tree",
-        batch(
-            &[("ancestor", DataType::Utf8), ("descendant", DataType::Utf8)],
-            vec![strings(anc.into_iter()), strings(desc.into_iter())],
         )?,
     ));
     let mut forms = Vec::new();
@@ -96,4 +83,51 @@ pub(crate) fn catalog_tables(catalog: &Catalog) -> Result<Vec<(&'static str, Rec
         )?,
     ));
     Ok(out)
+}
+
+/// The tables of one view of time: `tree (ancestor, descendant)`, the closure of the tree on `date`
+/// (every unit with each of its ancestors, itself included), and `fwd (src, dst, share)`, where every
+/// unit's figures go in that tree.
+pub(crate) fn view_tables(catalog: &Catalog, date: NaiveDate) -> Result<Vec<(&'static str, RecordBatch)>> {
+    let units = &catalog.units;
+    let tree = units.tree(date);
+    let (mut anc, mut desc) = (Vec::new(), Vec::new());
+    for u in units.list.iter().filter(|u| u.valid_on(date)) {
+        for a in tree.ancestors(&u.key) {
+            anc.push(a.key.as_str());
+            desc.push(u.key.as_str());
+        }
+    }
+    let (mut src, mut dst, mut share) = (Vec::new(), Vec::new(), Vec::new());
+    for u in &units.list {
+        for (to, s) in units.forward(u, date) {
+            src.push(u.key.as_str());
+            dst.push(to.key.as_str());
+            share.push(s);
+        }
+    }
+    Ok(vec![
+        (
+            "tree",
+            batch(
+                &[("ancestor", DataType::Utf8), ("descendant", DataType::Utf8)],
+                vec![strings(anc.into_iter()), strings(desc.into_iter())],
+            )?,
+        ),
+        (
+            "fwd",
+            batch(
+                &[
+                    ("src", DataType::Utf8),
+                    ("dst", DataType::Utf8),
+                    ("share", DataType::Float64),
+                ],
+                vec![
+                    strings(src.into_iter()),
+                    strings(dst.into_iter()),
+                    Arc::new(Float64Array::from(share)),
+                ],
+            )?,
+        ),
+    ])
 }

@@ -2,17 +2,20 @@
 //! the report's task sheet, the narrative and NV-1.
 
 use chrono::NaiveDate;
-use pbgdpl_catalog::{ColumnRole, PeriodSpec};
+use pbgdpl_catalog::{ColumnRole, DoneRule, PeriodSpec};
 
 use crate::indicators::{col_i64, col_strings, period_session, q, run};
+use crate::view::{Scope, View};
 use crate::{Engine, Error, Result};
 
 /// One lead's progress on one task.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskProgress {
+    /// The plan's id (`137/KH-UBND`).
+    pub plan: String,
     /// The task code (`NV03`).
     pub task: String,
-    /// The lead unit's code.
+    /// The lead unit's key.
     pub lead: String,
     /// The status as reported, in the catalog's spelling; `None` when the lead did not report it.
     pub status: Option<String>,
@@ -28,6 +31,8 @@ pub struct TaskProgress {
     pub on_time: bool,
     /// The lead sent anything for this task.
     pub reported: bool,
+    /// When the task counts as done for NV-1 (every lead, or a share of them).
+    pub done_rule: DoneRule,
 }
 
 impl TaskProgress {
@@ -37,15 +42,19 @@ impl TaskProgress {
     }
 }
 
-/// Every (task, lead) of the plan in force, for the leads under `unit`, in plan order.
-pub(crate) async fn tasks(engine: &Engine, spec: &PeriodSpec, unit: &str) -> Result<Vec<TaskProgress>> {
+/// Every (task, lead) of the plans in force at the end of the period, for the leads whose figures go
+/// to `unit` in the view, plan by plan in plan order.
+pub(crate) async fn tasks(engine: &Engine, spec: &PeriodSpec, unit: &str, view: View) -> Result<Vec<TaskProgress>> {
     let catalog = engine.catalog();
-    if catalog.units.get(unit).is_none() {
-        return Err(Error::UnknownUnit(unit.to_owned()));
-    }
-    let (Some(plan), Some(form)) = (catalog.plan_in_force(), catalog.task_form()) else {
+    let target = view
+        .unit(catalog, unit)
+        .ok_or_else(|| Error::UnknownUnit(unit.to_owned()))?;
+    let Some(form) = catalog.task_form() else {
         return Ok(Vec::new());
     };
+    let period = spec.reference_period();
+    let end = period.end(&catalog.periods);
+    let scope = Scope::new(catalog, view);
     let status_col = form.status_column();
     let column = |role: ColumnRole| form.columns.iter().find(|c| c.role == Some(role)).map(|c| c.number);
     let (date_col, result_col, difficulties_col) = (
@@ -53,13 +62,8 @@ pub(crate) async fn tasks(engine: &Engine, spec: &PeriodSpec, unit: &str) -> Res
         column(ColumnRole::Result),
         column(ColumnRole::Difficulties),
     );
-    let ctx = period_session(engine, spec).await?;
-    let sql = format!(
-        "SELECT e.unit, e.row_code, e.col, e.txt FROM eff e JOIN tree t ON e.unit = t.descendant \
-         WHERE t.ancestor = {} AND e.form = {}",
-        q(unit),
-        q(&form.id)
-    );
+    let ctx = period_session(engine, spec, view).await?;
+    let sql = format!("SELECT unit, row_code, col, txt FROM eff WHERE form = {}", q(&form.id));
     let mut cells: std::collections::HashMap<(String, String, u32), String> = Default::default();
     for b in run(&ctx, &sql).await? {
         let units = col_strings(&b, "unit")?;
@@ -72,34 +76,43 @@ pub(crate) async fn tasks(engine: &Engine, spec: &PeriodSpec, unit: &str) -> Res
             }
         }
     }
-    let period = spec.reference_period();
-    let under: std::collections::HashSet<&str> = catalog.units.subtree(unit).iter().map(|u| u.code.as_str()).collect();
     let done_choice = status_col.and_then(|c| c.done.as_deref());
     let mut out = Vec::new();
-    for task in &plan.tasks {
-        let due = task.due_by(&period, &catalog.periods);
-        for lead in task.leads.iter().filter(|l| under.contains(l.as_str())) {
-            let get = |col: Option<u32>| col.and_then(|c| cells.get(&(lead.clone(), task.code.clone(), c)).cloned());
-            let status = get(status_col.map(|c| c.number));
-            let done_on = get(date_col).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
-            let done = status.is_some() && status.as_deref() == done_choice;
-            let on_time = done && matches!((done_on, due), (Some(d), Some(by)) if d <= by);
-            let reported = form
-                .columns
-                .iter()
-                .any(|c| cells.contains_key(&(lead.clone(), task.code.clone(), c.number)));
-            out.push(TaskProgress {
-                task: task.code.clone(),
-                lead: lead.clone(),
-                status,
-                done_on,
-                result: get(result_col),
-                difficulties: get(difficulties_col),
-                due,
-                done,
-                on_time,
-                reported,
-            });
+    for plan in catalog.plans.iter().filter(|p| p.in_force_on(end)) {
+        for task in &plan.tasks {
+            let due = task.due_by(&period, &catalog.periods);
+            for code in &task.leads {
+                let Some(lead) = catalog.units.at(code, end) else {
+                    continue;
+                };
+                if !scope.destinations(lead).contains(&target.key.as_str()) {
+                    continue;
+                }
+                let get =
+                    |col: Option<u32>| col.and_then(|c| cells.get(&(lead.key.clone(), task.code.clone(), c)).cloned());
+                let status = get(status_col.map(|c| c.number));
+                let done_on = get(date_col).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+                let done = status.is_some() && status.as_deref() == done_choice;
+                let on_time = done && matches!((done_on, due), (Some(d), Some(by)) if d <= by);
+                let reported = form
+                    .columns
+                    .iter()
+                    .any(|c| cells.contains_key(&(lead.key.clone(), task.code.clone(), c.number)));
+                out.push(TaskProgress {
+                    plan: plan.id.clone(),
+                    task: task.code.clone(),
+                    lead: lead.key.clone(),
+                    status,
+                    done_on,
+                    result: get(result_col),
+                    difficulties: get(difficulties_col),
+                    due,
+                    done,
+                    on_time,
+                    reported,
+                    done_rule: task.done_rule,
+                });
+            }
         }
     }
     Ok(out)

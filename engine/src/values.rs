@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use pbgdpl_catalog::PeriodSpec;
 
 use crate::indicators::{col_i64, col_strings, period_session, q, run};
+use crate::view::View;
 use crate::{Engine, Error, Result};
 
 /// A form cell: (form, row, column).
@@ -15,22 +16,34 @@ pub type CellKey = (String, String, u32);
 /// Whole-number cells by (form, row, column).
 pub type Cells = BTreeMap<CellKey, i64>;
 
-async fn query(engine: &Engine, spec: &PeriodSpec, unit: &str, per_unit: bool) -> Result<BTreeMap<String, Cells>> {
-    if engine.catalog().units.get(unit).is_none() {
-        return Err(Error::UnknownUnit(unit.to_owned()));
-    }
-    let ctx = period_session(engine, spec).await?;
-    let (select, group) = if per_unit {
-        ("e.unit AS unit", "e.unit, ")
+async fn query(
+    engine: &Engine,
+    spec: &PeriodSpec,
+    unit: &str,
+    per_unit: bool,
+    view: View,
+) -> Result<BTreeMap<String, Cells>> {
+    let target = view
+        .unit(engine.catalog(), unit)
+        .ok_or_else(|| Error::UnknownUnit(unit.to_owned()))?;
+    let ctx = period_session(engine, spec, view).await?;
+    let under = q(&target.key);
+    let sql = if per_unit {
+        // Each unit of the period whose figures go to the target, with its own figures whole.
+        format!(
+            "SELECT e.unit AS unit, e.form, e.row_code, e.col, MAX(e.num) AS num FROM eff e \
+             WHERE e.num IS NOT NULL AND e.unit IN \
+               (SELECT f.src FROM fwd f JOIN tree t ON f.dst = t.descendant WHERE t.ancestor = {under}) \
+             GROUP BY e.unit, e.form, e.row_code, e.col"
+        )
     } else {
-        ("t.ancestor AS unit", "t.ancestor, ")
+        // The sum over those units, a divided unit by its share (rounded to whole people at the end).
+        format!(
+            "SELECT t.ancestor AS unit, e.form, e.row_code, e.col, CAST(ROUND(SUM(e.num * f.share)) AS BIGINT) AS num \
+             FROM eff e JOIN fwd f ON e.unit = f.src JOIN tree t ON f.dst = t.descendant \
+             WHERE t.ancestor = {under} AND e.num IS NOT NULL GROUP BY t.ancestor, e.form, e.row_code, e.col"
+        )
     };
-    let sql = format!(
-        "SELECT {select}, e.form, e.row_code, e.col, SUM(e.num) AS num \
-         FROM eff e JOIN tree t ON e.unit = t.descendant \
-         WHERE t.ancestor = {} AND e.num IS NOT NULL GROUP BY {group}e.form, e.row_code, e.col",
-        q(unit)
-    );
     let mut out: BTreeMap<String, Cells> = BTreeMap::new();
     for b in run(&ctx, &sql).await? {
         let units = col_strings(&b, "unit")?;
@@ -51,14 +64,26 @@ async fn query(engine: &Engine, spec: &PeriodSpec, unit: &str, per_unit: bool) -
     Ok(out)
 }
 
-/// Every whole-number cell summed over `unit` and the units under it.
-pub(crate) async fn form_totals(engine: &Engine, spec: &PeriodSpec, unit: &str) -> Result<Cells> {
-    Ok(query(engine, spec, unit, false).await?.remove(unit).unwrap_or_default())
+/// Every whole-number cell summed over the units whose figures go to `unit`.
+pub(crate) async fn form_totals(engine: &Engine, spec: &PeriodSpec, unit: &str, view: View) -> Result<Cells> {
+    let key = view
+        .unit(engine.catalog(), unit)
+        .map(|u| u.key.clone())
+        .unwrap_or_else(|| unit.to_owned());
+    Ok(query(engine, spec, unit, false, view)
+        .await?
+        .remove(&key)
+        .unwrap_or_default())
 }
 
-/// Each unit's own whole-number cells, for `unit` and every unit under it that reported any.
-pub(crate) async fn unit_values(engine: &Engine, spec: &PeriodSpec, unit: &str) -> Result<BTreeMap<String, Cells>> {
-    query(engine, spec, unit, true).await
+/// Each unit's own whole-number cells, for the units whose figures go to `unit` that reported any.
+pub(crate) async fn unit_values(
+    engine: &Engine,
+    spec: &PeriodSpec,
+    unit: &str,
+    view: View,
+) -> Result<BTreeMap<String, Cells>> {
+    query(engine, spec, unit, true, view).await
 }
 
 /// The cells of one form, by (row, column).

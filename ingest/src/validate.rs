@@ -74,14 +74,26 @@ fn check_unit(catalog: &Catalog, form: &Form, draft: &ReturnDraft, ctx: &Context
         );
         return;
     };
-    let Some(unit) = catalog.units.get(code) else {
+    // A code names the unit that held it at the end of the return's period (codes are reused).
+    let period = draft.period.as_deref().and_then(Period::parse);
+    let on = period.map(|p| p.end(&catalog.periods));
+    let found = match on {
+        Some(date) => catalog.units.at(code, date),
+        None => catalog.units.get(code),
+    };
+    let Some(unit) = found else {
+        let message = match (catalog.units.get(code), period) {
+            (Some(u), Some(p)) => format!(
+                "Mã đơn vị \"{code}\" ({}) không có hiệu lực trong kỳ {}",
+                u.name,
+                p.label()
+            ),
+            _ => format!("Mã đơn vị \"{code}\" không có trong danh sách đơn vị của tỉnh"),
+        };
         issues.push(
-            Issue::error(
-                Rule::UnknownUnit,
-                format!("Mã đơn vị \"{code}\" không có trong danh sách đơn vị của tỉnh"),
-            )
-            .at(sheet, cell)
-            .expected("mã đơn vị trong danh mục", code),
+            Issue::error(Rule::UnknownUnit, message)
+                .at(sheet, cell)
+                .expected("mã đơn vị trong danh mục", code),
         );
         return;
     };
@@ -282,7 +294,36 @@ fn check_rows_present(form: &Form, draft: &ReturnDraft, issues: &mut Vec<Issue>)
 
 fn check_tasks(catalog: &Catalog, form: &Form, draft: &mut ReturnDraft, ctx: &Context, issues: &mut Vec<Issue>) {
     let sheet = draft.sheet.clone();
-    let plan_issued = catalog.plan_in_force().map(|p| p.issued);
+    // The rows are the tasks of the plan in force for the unit in the return's period.
+    let (Some(unit), Some(period)) = (draft.unit.clone(), draft.period.as_deref().and_then(Period::parse)) else {
+        return;
+    };
+    let plan = catalog.plan_for(&unit, period.end(&catalog.periods));
+    let plan_issued = plan.map(|p| p.issued);
+    let rows = catalog.rows_of(form, &unit, &period);
+    let mut seen = Vec::new();
+    for v in &draft.values {
+        if !rows.iter().any(|r| r.code == v.row) && !seen.contains(&v.row) {
+            seen.push(v.row.clone());
+            let plan_name = plan.map_or("không có kế hoạch nào".to_owned(), |p| p.id.clone());
+            issues.push(
+                Issue::error(
+                    Rule::UnknownRow,
+                    format!(
+                        "Nhiệm vụ {} không thuộc kế hoạch đang thực hiện cho kỳ {} ({plan_name})",
+                        v.row,
+                        period.label()
+                    ),
+                )
+                .at(sheet.as_deref(), v.cell.as_deref())
+                .cell_of(&v.row, v.column)
+                .expected(
+                    rows.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "),
+                    v.row.clone(),
+                ),
+            );
+        }
+    }
     let Some(status_col) = form.status_column() else {
         return;
     };

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use pbgdpl_catalog::{Catalog, Period, PeriodKind, PeriodSpec};
-use pbgdpl_engine::{Cells, Engine, Expected, IndicatorValue, TaskProgress};
+use pbgdpl_engine::{Cells, Engine, Expected, IndicatorValue, TaskProgress, View};
 
 use crate::Result;
 
@@ -13,8 +13,10 @@ use crate::Result;
 pub struct Report<'e> {
     pub catalog: &'e Catalog,
     pub period: Period,
-    /// The unit the report is for (the province by default).
+    /// The unit the report is for (the province by default), by key.
     pub unit: String,
+    /// The hierarchy the figures are shown in (today's by default).
+    pub view: View,
     /// The unit and its children.
     pub indicators: Vec<IndicatorValue>,
     /// Whole-number cells summed over the unit and every unit under it.
@@ -47,28 +49,38 @@ fn year_before(period: &Period) -> Option<Period> {
 }
 
 impl<'e> Report<'e> {
-    /// Computes a report's facts.
+    /// Computes a report's facts in today's hierarchy.
     pub async fn compute(engine: &'e Engine, period: Period, unit: &str) -> Result<Report<'e>> {
+        Report::compute_in(engine, period, unit, View::Present).await
+    }
+
+    /// Computes a report's facts in a chosen view of time.
+    pub async fn compute_in(engine: &'e Engine, period: Period, unit: &str, view: View) -> Result<Report<'e>> {
         let spec = PeriodSpec::Single(period);
         let previous = match year_before(&period) {
             Some(before) => {
                 let spec = PeriodSpec::Single(before);
                 Some(Previous {
-                    indicators: engine.indicators(&spec, unit).await?,
-                    totals: engine.form_totals(&spec, unit).await?,
+                    indicators: engine.indicators_in(&spec, unit, view).await?,
+                    totals: engine.form_totals_in(&spec, unit, view).await?,
                 })
             }
             None => None,
         };
+        let key = view
+            .unit(engine.catalog(), unit)
+            .map(|u| u.key.clone())
+            .unwrap_or_else(|| unit.to_owned());
         Ok(Report {
             catalog: engine.catalog(),
             period,
-            unit: unit.to_owned(),
-            indicators: engine.indicators(&spec, unit).await?,
-            totals: engine.form_totals(&spec, unit).await?,
-            unit_values: engine.unit_values(&spec, unit).await?,
-            tasks: engine.tasks(&spec, unit).await?,
-            completeness: engine.completeness(&period, unit),
+            indicators: engine.indicators_in(&spec, unit, view).await?,
+            totals: engine.form_totals_in(&spec, unit, view).await?,
+            unit_values: engine.unit_values_in(&spec, unit, view).await?,
+            tasks: engine.tasks_in(&spec, unit, view).await?,
+            completeness: engine.completeness_in(&period, unit, view),
+            unit: key,
+            view,
             previous,
         })
     }
@@ -81,6 +93,16 @@ impl<'e> Report<'e> {
             .map(|u| u.name.clone())
             .unwrap_or_else(|| self.unit.clone())
     }
+
+    /// The plans whose tasks the report lists, in catalog order: those in force at the end of the
+    /// period with a task lead under the report's unit.
+    pub fn plans(&self) -> Vec<&'e pbgdpl_catalog::Plan> {
+        self.catalog
+            .plans
+            .iter()
+            .filter(|p| self.tasks.iter().any(|t| t.plan == p.id))
+            .collect()
+    }
 }
 
 /// The report's files: (workbook .xlsx, narrative .docx), dated `date`.
@@ -88,15 +110,18 @@ pub async fn report_files(
     engine: &Engine,
     period: Period,
     unit: &str,
+    view: View,
     date: chrono::NaiveDate,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    let report = Report::compute(engine, period, unit).await?;
+    let report = Report::compute_in(engine, period, unit, view).await?;
     let xlsx = crate::workbook::report_workbook(&report)?;
     let docx = crate::narrative::to_docx(&crate::narrative::narrative(&report, date))?;
     Ok((xlsx, docx))
 }
 
-/// The file name stem of a report: `bao-cao-pbgdpl-UNIT-PERIOD`.
+/// The file name stem of a report: `bao-cao-pbgdpl-UNIT-PERIOD`, with the unit's key, so that the
+/// report of old Quảng Ngãi (`51@2025-06-30`) and today's (`51`) on the same year never overwrite
+/// each other.
 pub fn file_stem(unit: &str, period: &Period) -> String {
     format!("bao-cao-pbgdpl-{unit}-{}", period.code())
 }

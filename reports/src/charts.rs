@@ -91,9 +91,37 @@ pub fn trend_svg(
     title: &str,
     points: &[(String, Option<f64>)],
     target: Option<f64>,
+    marks: &[Mark],
     size: (u32, u32),
 ) -> Result<String> {
-    svg(size, |root| trend(root, title, points, target))
+    svg(size, |root| trend(root, title, points, target, marks))
+}
+
+/// A vertical mark between two points of a trend: an event that changes what the line measures
+/// (the 2025 reorganisation of units).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// Index of the first point after the event: the mark is drawn just before it.
+    pub before: usize,
+    pub label: String,
+}
+
+/// The marks of the catalog's reorganisations on a trend over `periods` (in order): one before the
+/// first period that ends after each reorganisation, where the one before it ended earlier.
+pub fn reorganisation_marks(catalog: &pbgdpl_catalog::Catalog, periods: &[pbgdpl_catalog::Period]) -> Vec<Mark> {
+    let ends: Vec<_> = periods.iter().map(|p| p.end(&catalog.periods)).collect();
+    catalog
+        .units
+        .reorganisations()
+        .into_iter()
+        .filter_map(|day| {
+            let before = (1..ends.len()).find(|&i| ends[i - 1] < day && ends[i] >= day)?;
+            Some(Mark {
+                before,
+                label: format!("Sắp xếp ĐVHC {}", day.format("%d/%m/%Y")),
+            })
+        })
+        .collect()
 }
 
 fn trend<DB: DrawingBackend>(
@@ -101,6 +129,7 @@ fn trend<DB: DrawingBackend>(
     title: &str,
     points: &[(String, Option<f64>)],
     target: Option<f64>,
+    marks: &[Mark],
 ) -> Result<()> {
     root.fill(&WHITE).map_err(err)?;
     let max = points.iter().filter_map(|p| p.1).chain(target).fold(0.0f64, f64::max);
@@ -140,6 +169,27 @@ fn trend<DB: DrawingBackend>(
             .map_err(err)?
             .label(format!("Mục tiêu {}", crate::decimal(t, 0)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
+    }
+    for m in marks.iter().filter(|m| m.before > 0 && m.before < n) {
+        let x = m.before as f64 - 0.5;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x, 0.0), (x, top)],
+                4,
+                3,
+                BLACK.mix(0.6).stroke_width(1),
+            ))
+            .map_err(err)?;
+        if m.label.is_empty() {
+            continue;
+        }
+        chart
+            .draw_series(std::iter::once(Text::new(
+                m.label.clone(),
+                (x, top * 0.98),
+                (FAMILY, 11).into_font().color(&BLACK.mix(0.8)),
+            )))
+            .map_err(err)?;
     }
     // Consecutive periods with data are joined; a gap breaks the line.
     let mut run: Vec<(f64, f64)> = Vec::new();
@@ -370,7 +420,14 @@ mod tests {
             ("2026S1".to_string(), None),
             ("2026P".to_string(), Some(80.4)),
         ];
-        let svg = trend_svg("CDS-1 — Tỷ lệ tiếp cận (thành thị)", &points, Some(80.0), (480, 240)).unwrap();
+        let svg = trend_svg(
+            "CDS-1 — Tỷ lệ tiếp cận (thành thị)",
+            &points,
+            Some(80.0),
+            &[],
+            (480, 240),
+        )
+        .unwrap();
         assert!(svg.contains("Tỷ lệ tiếp cận"), "Vietnamese text survives as text");
         insta::assert_snapshot!(svg);
     }

@@ -79,7 +79,13 @@ pub fn narrative(input: &Report<'_>, date: chrono::NaiveDate) -> Vec<Block> {
     let previous = input.previous.as_ref().filter(|_| annual);
     let mut section = SECTIONS.iter();
     let mut heading = |title: &str| Block::Heading(format!("{}. {title}", section.next().copied().unwrap_or("")));
-    let plan_id = cat.plan_in_force().map(|p| p.id.as_str()).unwrap_or("");
+    // The plans the report accounts for: those with tasks under the unit, else the plan in force
+    // for the unit at the end of the period.
+    let mut plans = input.plans();
+    if plans.is_empty() {
+        plans.extend(cat.plan_for(&input.unit, input.period.end(&cat.periods)));
+    }
+    let plan_id = plans.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join("; ");
     let mut out = vec![
         Block::Header {
             left: vec![
@@ -109,9 +115,11 @@ pub fn narrative(input: &Report<'_>, date: chrono::NaiveDate) -> Vec<Block> {
         ]),
         Block::Para(format!(
             "Thực hiện {}, Sở Tư pháp báo cáo kết quả {} như sau:",
-            cat.plan_in_force()
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| "kế hoạch của Ủy ban nhân dân tỉnh".into()),
+            if plans.is_empty() {
+                "kế hoạch của Ủy ban nhân dân tỉnh".to_owned()
+            } else {
+                plans.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("; ")
+            },
             input.period.label().to_lowercase()
         )),
         heading("KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"),
@@ -264,21 +272,46 @@ pub fn narrative(input: &Report<'_>, date: chrono::NaiveDate) -> Vec<Block> {
         out.push(Block::Table(rows));
     }
     out.push(heading("TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ CỦA KẾ HOẠCH"));
-    if let Some(plan) = cat.plan_in_force() {
+    for plan in &plans {
+        if plans.len() > 1 {
+            out.push(Block::Para(plan.name.clone()));
+        }
         let mut rows = vec![vec![
             "Mã".into(),
             "Nhiệm vụ".into(),
             "Thời hạn".into(),
             "Đã hoàn thành / cơ quan chủ trì".into(),
+            "Đúng hạn theo kế hoạch".into(),
         ]];
         for t in &plan.tasks {
-            let leads: Vec<_> = input.tasks.iter().filter(|p| p.task == t.code).collect();
+            let leads: Vec<_> = input
+                .tasks
+                .iter()
+                .filter(|p| p.plan == plan.id && p.task == t.code)
+                .collect();
             let done = leads.iter().filter(|p| p.done).count();
+            let on_time = leads.iter().filter(|p| p.on_time).count();
+            // A task led by many shows the share of its leads; the last column is NV-1's verdict by the
+            // plan's rule for the tasks due by the end of the period ("Không tính": ongoing, per guidance or
+            // not yet due).
+            let share = if leads.len() > 3 {
+                format!(" ({} %)", decimal_vi(100.0 * done as f64 / leads.len() as f64, 1))
+            } else {
+                String::new()
+            };
+            let verdict = if leads.iter().all(|p| p.due.is_none()) {
+                "Không tính".to_owned()
+            } else if t.done_rule.met(on_time, leads.len()) {
+                "Đạt".to_owned()
+            } else {
+                "Chưa đạt".to_owned()
+            };
             rows.push(vec![
                 t.code.clone(),
                 t.title.clone(),
                 t.due.label(),
-                format!("{done}/{}", leads.len()),
+                format!("{done}/{}{share}", leads.len()),
+                verdict,
             ]);
         }
         out.push(Block::Table(rows));

@@ -126,7 +126,8 @@ fn write_form_sheet(
         };
         ws.set_column_width(3 + i as u16, width)?;
     }
-    for (i, row) in form.rows.iter().enumerate() {
+    let rows = catalog.rows_of(form, &unit.key, period);
+    for (i, row) in rows.iter().enumerate() {
         let r = first_data + i as u32;
         // Row codes are text so that `01` keeps its zero.
         ws.write_string_with_format(r, 0, &row.code, &st.label)?;
@@ -167,7 +168,7 @@ fn write_form_sheet(
             }
         }
     }
-    let last_data = first_data + form.rows.len().max(1) as u32 - 1;
+    let last_data = first_data + rows.len().max(1) as u32 - 1;
     for (j, col) in form.columns.iter().enumerate() {
         let c = 3 + j as u16;
         let dv = match col.kind {
@@ -273,7 +274,8 @@ pub fn bulk_zip(catalog: &Catalog, period: &Period) -> Result<Vec<u8>> {
     use std::io::Write;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for unit in &catalog.units.list {
+    let date = period.end(&catalog.periods);
+    for unit in catalog.units.list.iter().filter(|u| u.valid_on(date)) {
         let forms: Vec<_> = catalog.forms_due(unit, period).into_iter().map(|f| (f, None)).collect();
         if forms.is_empty() {
             continue;

@@ -136,6 +136,30 @@ pub fn value_text(v: &IndicatorValue) -> String {
     }
 }
 
+/// A unit's indicators period by period, one line per period and a column per indicator code, as
+/// the demo prints its 2019–2026 timeline. `rows` are (period label, the unit's values).
+pub fn timeline(codes: &[&str], rows: &[(String, Vec<IndicatorValue>)]) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "{:<22}", "Kỳ");
+    for c in codes {
+        let _ = write!(out, " {c:>11}");
+    }
+    out.push('\n');
+    for (label, values) in rows {
+        let _ = write!(out, "{label:<22}");
+        for c in codes {
+            let text = values
+                .iter()
+                .find(|v| v.indicator == *c)
+                .map(value_text)
+                .unwrap_or_else(|| "—".into());
+            let _ = write!(out, " {text:>11}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Indicator values as `pbgdpl indicators` prints them.
 pub fn indicators(values: &[IndicatorValue], format: Format) -> Result<String> {
     match format {

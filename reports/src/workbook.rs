@@ -52,15 +52,48 @@ pub fn report_workbook(input: &Report<'_>) -> Result<Vec<u8>> {
     let ws = wb.add_worksheet();
     ws.set_name("Tình hình nộp báo cáo")?;
     write_completeness(ws, &st, input)?;
-    // One sheet per reporting unit that sent numbers, named by its code (sheet names are short).
-    for unit in input.catalog.units.subtree(&input.unit).into_iter().skip(1) {
-        if let Some(cells) = input.unit_values.get(&unit.code).filter(|c| !c.is_empty()) {
+    // One sheet per reporting unit that sent numbers, in the order of the completeness sheet (the
+    // view's units, then those of the period that no longer exist), named by its code (sheet names
+    // are short; a code reused by a later unit gets a suffix).
+    let mut seen: Vec<String> = Vec::new();
+    for unit in unit_order(input) {
+        if let Some(cells) = input.unit_values.get(&unit.key).filter(|c| !c.is_empty()) {
+            let base = sheet_name(&unit.code);
+            let mut name = base.clone();
+            for n in 2.. {
+                if !seen.contains(&name) {
+                    break;
+                }
+                name = format!("{base} ({n})");
+            }
+            seen.push(name.clone());
             let ws = wb.add_worksheet();
-            ws.set_name(sheet_name(&unit.code))?;
+            ws.set_name(&name)?;
             write_unit_sheet(ws, &st, input, unit, cells)?;
         }
     }
     Ok(wb.save_to_buffer()?)
+}
+
+/// The units that sent figures to the report, once each, in the completeness sheet's order, the
+/// report's own unit left out.
+fn unit_order<'a>(input: &'a Report<'_>) -> Vec<&'a Unit> {
+    let mut out: Vec<&Unit> = Vec::new();
+    for e in &input.completeness {
+        if e.unit.key != input.unit && !out.iter().any(|u| u.key == e.unit.key) {
+            out.push(e.unit);
+        }
+    }
+    // Figures of a unit nothing was due from (a form it was not asked for) still get their sheet.
+    for key in input.unit_values.keys() {
+        if let Some(u) = input.catalog.units.get(key)
+            && u.key != input.unit
+            && !out.iter().any(|o| o.key == u.key)
+        {
+            out.push(u);
+        }
+    }
+    out
 }
 
 /// A valid, unique-enough sheet name from a unit code (Excel: ≤ 31 characters, no `[]:*?/\`).
@@ -207,44 +240,48 @@ fn write_tasks(ws: &mut Worksheet, st: &Styles, input: &Report<'_>, form: &Form)
     for (c, t) in heads.iter().enumerate() {
         ws.write_string_with_format(h, c as u16, *t, &st.head)?;
     }
-    let Some(plan) = input.catalog.plan_in_force() else {
-        return Ok(());
-    };
     // A task led by every department and commune would list a hundred leads: those that sent
     // nothing this period are left out of such a task's lines.
     let sent_anything =
         |lead: &str| input.unit_values.contains_key(lead) || input.tasks.iter().any(|p| p.lead == lead && p.reported);
+    let plans = input.plans();
     let mut r = h + 1;
-    for task in &plan.tasks {
-        let due = task.due.label();
-        for p in input
-            .tasks
-            .iter()
-            .filter(|p| p.task == task.code && (task.leads.len() <= 3 || sent_anything(&p.lead)))
-        {
-            let f = if p.overdue() { &st.late } else { &st.cell };
-            let lead_name = input
-                .catalog
-                .units
-                .get(&p.lead)
-                .map(|u| u.name.clone())
-                .unwrap_or_else(|| p.lead.clone());
-            let cells = [
-                task.code.clone(),
-                task.title.clone(),
-                due.clone(),
-                lead_name,
-                p.status.clone().unwrap_or_else(|| "Chưa báo cáo".into()),
-                p.done_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-                p.result.clone().unwrap_or_default(),
-                p.difficulties.clone().unwrap_or_default(),
-            ];
-            for (c, text) in cells.iter().enumerate() {
-                ws.write_string_with_format(r, c as u16, neutralise(text), f)?;
-            }
-            let fit: Vec<(&str, f64)> = cells.iter().map(String::as_str).zip(TASK_WIDTHS).collect();
-            crate::style::fit_row(ws, r, &fit)?;
+    for plan in &plans {
+        // With more than one plan in force (a merged province's, until the new one replaces it),
+        // each plan's tasks sit under its name.
+        if plans.len() > 1 {
+            ws.merge_range(r, 0, r, heads.len() as u16 - 1, &plan.name, &st.bold)?;
             r += 1;
+        }
+        for task in &plan.tasks {
+            let due = task.due.label();
+            for p in input.tasks.iter().filter(|p| {
+                p.plan == plan.id && p.task == task.code && (task.leads.len() <= 3 || sent_anything(&p.lead))
+            }) {
+                let f = if p.overdue() { &st.late } else { &st.cell };
+                let lead_name = input
+                    .catalog
+                    .units
+                    .get(&p.lead)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_else(|| p.lead.clone());
+                let cells = [
+                    task.code.clone(),
+                    task.title.clone(),
+                    due.clone(),
+                    lead_name,
+                    p.status.clone().unwrap_or_else(|| "Chưa báo cáo".into()),
+                    p.done_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+                    p.result.clone().unwrap_or_default(),
+                    p.difficulties.clone().unwrap_or_default(),
+                ];
+                for (c, text) in cells.iter().enumerate() {
+                    ws.write_string_with_format(r, c as u16, neutralise(text), f)?;
+                }
+                let fit: Vec<(&str, f64)> = cells.iter().map(String::as_str).zip(TASK_WIDTHS).collect();
+                crate::style::fit_row(ws, r, &fit)?;
+                r += 1;
+            }
         }
     }
     for (c, w) in TASK_WIDTHS.iter().enumerate() {

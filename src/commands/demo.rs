@@ -1,5 +1,7 @@
 //! `pbgdpl demo`: the README's main job on a store of its own — generated returns for the bundled
-//! province ingested (three periods, some late, a few missing), indicators, the report, dashboards.
+//! province ingested — the former units (old Quảng Ngãi's and Kon Tum's districts and communes) for
+//! 2019 to mid-2025, today's since — some late, a few missing; the 2019–2026 timeline of today's
+//! province, indicators, the report, dashboards.
 //! It composes the other commands.
 
 use std::path::Path;
@@ -47,10 +49,14 @@ pub(crate) fn run(ctx: Context, out: &Path, addr: &str, serve: bool) -> anyhow::
     let store = ctx.store()?;
     let catalog = &ctx.catalog;
     let returns_dir = ctx.store_dir.join("returns");
-    let periods: Vec<Period> = ["2025", "2026S1", "2026P"]
-        .iter()
-        .filter_map(|p| Period::parse(p))
-        .collect();
+    // Đề án 471's years reported once a year; since 2025 the half-year and the preliminary year too.
+    // 2025S1 ends on 30/06/2025, the last day of the old units.
+    let periods: Vec<Period> = [
+        "2019", "2020", "2021", "2022", "2023", "2024", "2025S1", "2025", "2026S1", "2026P",
+    ]
+    .iter()
+    .filter_map(|p| Period::parse(p))
+    .collect();
     for period in &periods {
         let generated = pbgdpl_fixtures::generate::generate(catalog, period, 7, 0.04);
         let dir = returns_dir.join(period.code());
@@ -86,6 +92,25 @@ pub(crate) fn run(ctx: Context, out: &Path, addr: &str, serve: bool) -> anyhow::
     }
     let latest = periods.last().copied().context("no demo period")?;
     let engine = ctx.engine(&*store)?;
+    let province_name = catalog
+        .units
+        .get(&catalog.province.code)
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    let mut timeline = Vec::new();
+    for p in &periods {
+        let values = ctx
+            .rt
+            .block_on(engine.indicators(&PeriodSpec::Single(*p), &catalog.province.code))?;
+        let mine = values.into_iter().filter(|v| v.unit == catalog.province.code).collect();
+        timeline.push((p.label(), mine));
+    }
+    println!("\n{province_name} (theo địa giới ngày nay) qua các kỳ:");
+    print!(
+        "{}",
+        pbgdpl_reports::text::timeline(&["CDS-1", "CDS-2", "HĐ-1", "HĐ-4", "BC-1", "NV-1"], &timeline)
+    );
+    println!();
     let values = ctx
         .rt
         .block_on(engine.indicators(&PeriodSpec::Single(latest), &catalog.province.code))?;
@@ -94,7 +119,14 @@ pub(crate) fn run(ctx: Context, out: &Path, addr: &str, serve: bool) -> anyhow::
         "{}",
         pbgdpl_reports::text::indicators(&province, pbgdpl_reports::text::Format::Table)?
     );
-    for f in super::report::write(&ctx, &*store, &latest, &catalog.province.code, out)? {
+    for f in super::report::write(
+        &ctx,
+        &*store,
+        &latest,
+        &catalog.province.code,
+        pbgdpl_engine::View::Present,
+        out,
+    )? {
         println!("Báo cáo: {}", f.display());
     }
     if serve {

@@ -67,6 +67,26 @@ impl Context {
             None => Ok(self.catalog.province.code.clone()),
         }
     }
+
+    /// The unit of `--unit` in a view: with `--as-of`, the unit that held the code on that day (a
+    /// code that named no unit then is the user's mistake, not an empty table).
+    pub(crate) fn unit_in(&self, unit: Option<&str>, view: pbgdpl_engine::View) -> anyhow::Result<String> {
+        let pbgdpl_engine::View::AsOf(date) = view else {
+            return self.unit(unit);
+        };
+        let code = match unit {
+            Some(u) => u.split('@').next().unwrap_or(u),
+            None => self.catalog.province.code.as_str(),
+        };
+        match self.catalog.units.at(code, date) {
+            Some(u) => Ok(u.key.clone()),
+            None => Err(Usage(format!(
+                "đơn vị `{code}` không có trong danh sách vào ngày {}",
+                date.format("%d/%m/%Y")
+            ))
+            .into()),
+        }
+    }
 }
 
 fn load_catalog(cli: &Cli) -> anyhow::Result<Arc<Catalog>> {
@@ -112,7 +132,12 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             output,
         } => tables::export(&ctx, &period, unit.as_deref(), format, output.as_deref()),
-        Command::Indicators { period, unit, format } => tables::indicators(&ctx, &period, unit.as_deref(), format),
+        Command::Indicators {
+            period,
+            unit,
+            as_of,
+            format,
+        } => tables::indicators(&ctx, &period, unit.as_deref(), view(as_of), format),
         Command::Template {
             form,
             unit,
@@ -120,7 +145,12 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             all,
             output,
         } => template::run(&ctx, form.as_deref(), unit.as_deref(), &period, all, &output),
-        Command::Report { period, unit, out } => report::run(&ctx, &period, unit.as_deref(), &out),
+        Command::Report {
+            period,
+            unit,
+            as_of,
+            out,
+        } => report::run(&ctx, &period, unit.as_deref(), view(as_of), &out),
         Command::Serve { addr, secure_cookies } => serve::run(&ctx, &addr, secure_cookies, None),
         Command::User { command } => user::run(&ctx, command),
         Command::Period { command } => ops::period(&ctx, command),
@@ -128,4 +158,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Restore { file } => ops::restore(&ctx, &file),
         Command::Audit { since, limit, json } => ops::audit(&ctx, since, limit, json),
     }
+}
+
+/// The view of time a command shows: today's hierarchy, or the one of `--as-of`.
+fn view(as_of: Option<chrono::NaiveDate>) -> pbgdpl_engine::View {
+    as_of.map_or(pbgdpl_engine::View::Present, pbgdpl_engine::View::AsOf)
 }

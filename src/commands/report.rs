@@ -5,14 +5,21 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use pbgdpl_catalog::Period;
+use pbgdpl_engine::View;
 use pbgdpl_store::Store;
 
 use super::Context;
 
-pub(crate) fn run(ctx: &Context, period: &Period, unit: Option<&str>, out: &Path) -> anyhow::Result<ExitCode> {
-    let unit = ctx.unit(unit)?;
+pub(crate) fn run(
+    ctx: &Context,
+    period: &Period,
+    unit: Option<&str>,
+    view: View,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    let unit = ctx.unit_in(unit, view)?;
     let store = ctx.store()?;
-    for f in write(ctx, &*store, period, &unit, out)? {
+    for f in write(ctx, &*store, period, &unit, view, out)? {
         println!("{}", f.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -24,6 +31,7 @@ pub(crate) fn write(
     store: &dyn Store,
     period: &Period,
     unit: &str,
+    view: View,
     out: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let engine = ctx.engine(store)?;
@@ -31,6 +39,7 @@ pub(crate) fn write(
         &engine,
         *period,
         unit,
+        view,
         ctx.clock.today(),
     ))?;
     std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;

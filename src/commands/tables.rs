@@ -16,14 +16,15 @@ pub(crate) fn indicators(
     ctx: &Context,
     spec: &PeriodSpec,
     unit: Option<&str>,
+    view: pbgdpl_engine::View,
     format: TableFormat,
 ) -> anyhow::Result<ExitCode> {
     // A request costs what the data costs: inside the years of the catalog's programmes only.
     let spec = ctx.catalog.period_spec(&spec.to_string()).map_err(Usage)?;
-    let unit = ctx.unit(unit)?;
+    let unit = ctx.unit_in(unit, view)?;
     let store = ctx.store()?;
     let engine = ctx.engine(&*store)?;
-    let values = ctx.rt.block_on(engine.indicators(&spec, &unit))?;
+    let values = ctx.rt.block_on(engine.indicators_in(&spec, &unit, view))?;
     super::out(text::indicators(&values, format.into())?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -343,3 +343,99 @@ fn a_locked_period_refuses_returns_until_it_is_unlocked() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("2026Q3"));
 }
+
+/// HĐ-4 (F02 rows 03 + 04) summed over the generated returns of the units in `keep`.
+fn hd4_of(
+    cat: &pbgdpl_catalog::Catalog,
+    generated: &[pbgdpl_fixtures::generate::UnitReturns],
+    keep: impl Fn(&str) -> bool,
+) -> f64 {
+    let end = chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap();
+    generated
+        .iter()
+        .filter(|r| keep(&cat.units.at(&r.unit, end).unwrap().key))
+        .flat_map(|r| r.forms.iter().filter(|(f, _)| f == "F02").flat_map(|(_, v)| v))
+        .filter(|v| (v.row == "03" || v.row == "04") && v.column == 1)
+        .filter_map(|v| v.value.as_i64())
+        .sum::<i64>() as f64
+}
+
+#[test]
+fn returns_of_2020_workbooks_roll_up_to_todays_province_and_to_kon_tum_as_it_stood() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = pbgdpl_catalog::Catalog::from_source(&pbgdpl_fixtures::catalog::bundled_source()).unwrap();
+    let period = pbgdpl_catalog::Period::parse("2020").unwrap();
+    let generated = pbgdpl_fixtures::generate::generate(&cat, &period, 7, 0.0);
+    let files = pbgdpl_fixtures::generate::write_workbooks(&cat, &period, &generated, &dir.path().join("in")).unwrap();
+    assert!(
+        files.len() > 300,
+        "the communes, districts and departments of 2020: {}",
+        files.len()
+    );
+    let out = run(&["ingest", "--json", "--received-at", "2021-01-10", "in"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let find = |json: &Json, unit: &str| -> f64 {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["indicator"] == "HĐ-4" && v["unit"] == unit)
+            .unwrap_or_else(|| panic!("HĐ-4 of {unit}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    // Today's Quảng Ngãi holds old Quảng Ngãi and Kon Tum whole: every 2020 return counts in it.
+    let today = stdout_json(&run(
+        &["indicators", "--period", "2020", "--format", "json"],
+        dir.path(),
+    ));
+    let everything = hd4_of(&cat, &generated, |_| true);
+    assert!(everything > 0.0);
+    assert!(
+        (find(&today, "51") - everything).abs() < 1e-6,
+        "{} vs {everything}",
+        find(&today, "51")
+    );
+
+    // As it stood on 31/12/2020, Kon Tum (62) is a province of its own with its own units.
+    let end = chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap();
+    let tree = cat.units.tree(end);
+    let kon_tum: std::collections::HashSet<String> =
+        tree.subtree("62@2025-06-30").iter().map(|u| u.key.clone()).collect();
+    assert!(
+        kon_tum.len() > 90,
+        "Kon Tum's districts, communes and departments: {}",
+        kon_tum.len()
+    );
+    let then = stdout_json(&run(
+        &[
+            "indicators",
+            "--period",
+            "2020",
+            "--unit",
+            "62",
+            "--as-of",
+            "2020-12-31",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    ));
+    let want = hd4_of(&cat, &generated, |k| kon_tum.contains(k));
+    assert!(want > 0.0 && want < everything);
+    assert!((find(&then, "62@2025-06-30") - want).abs() < 1e-6);
+    // A unit code that did not exist then is an input error, not an empty table.
+    let none = run(
+        &[
+            "indicators",
+            "--period",
+            "2020",
+            "--unit",
+            "21548",
+            "--as-of",
+            "2020-12-31",
+        ],
+        dir.path(),
+    );
+    assert_eq!(none.status.code(), Some(2), "{}", String::from_utf8_lossy(&none.stderr));
+}

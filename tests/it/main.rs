@@ -16,4 +16,5 @@ mod samples;
 mod security;
 mod support;
 mod tidy;
+mod timeline;
 mod wild;

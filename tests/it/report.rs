@@ -101,7 +101,8 @@ fn the_narrative_report_of_the_samples() {
 #[test]
 fn the_report_workbook_adds_up_the_sample_returns_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    let units = samples().join("units.csv").display().to_string();
+    // The sample province with its plan: the task sheet and the targets are part of the report.
+    let catalog = crate::support::sample_catalog_dir(dir.path()).display().to_string();
     let store = dir.path().join("store").display().to_string();
     let returns = samples().join("returns").display().to_string();
     assert!(
@@ -111,8 +112,8 @@ fn the_report_workbook_adds_up_the_sample_returns_exactly() {
             &[
                 "--store",
                 &store,
-                "--units",
-                &units,
+                "--catalog",
+                &catalog,
                 "ingest",
                 "--received-at",
                 "2026-06-05",
@@ -125,7 +126,15 @@ fn the_report_workbook_adds_up_the_sample_returns_exactly() {
     );
     let out = crate::support::run(
         &[
-            "--store", &store, "--units", &units, "report", "--period", "2026S1", "--out", "out",
+            "--store",
+            &store,
+            "--catalog",
+            &catalog,
+            "report",
+            "--period",
+            "2026S1",
+            "--out",
+            "out",
         ],
         dir.path(),
     );

@@ -48,9 +48,33 @@ pub(crate) fn samples() -> PathBuf {
 }
 
 /// The bundled catalog with another unit list (as `--units` does).
+/// The bundled catalog over another unit list. The test lists are of a sample province, code 99,
+/// that carries out Quảng Ngãi's plan 137/KH-UBND: a copy of the plan for province 99 is added, so
+/// that targets and the task form apply to it as they do to Quảng Ngãi.
 pub(crate) fn catalog_with_units(name: &str, csv: &str) -> Arc<Catalog> {
-    let src = pbgdpl_fixtures::catalog::bundled_source().with_units(name, csv.to_owned());
+    let mut src = pbgdpl_fixtures::catalog::bundled_source().with_units(name, csv.to_owned());
+    let plan = src.files["plans/137-KH-UBND-2025.toml"].replace("province = \"51\"", "province = \"99\"");
+    src.files.insert("plans/sample-99.toml".into(), plan);
     Arc::new(Catalog::from_source(&src).expect("catalog loads"))
+}
+
+/// The catalog of [`sample_catalog`] as a folder for `--catalog`: the bundled files, the sample unit
+/// list and the sample province's copy of plan 137/KH-UBND.
+pub(crate) fn sample_catalog_dir(dir: &Path) -> PathBuf {
+    let mut files = pbgdpl_fixtures::catalog::bundled_source().files;
+    files.insert(
+        "units.csv".into(),
+        std::fs::read_to_string(samples().join("units.csv")).unwrap(),
+    );
+    let plan = files["plans/137-KH-UBND-2025.toml"].replace("province = \"51\"", "province = \"99\"");
+    files.insert("plans/sample-99.toml".into(), plan);
+    let root = dir.join("catalog");
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    root
 }
 
 pub(crate) fn sample_catalog() -> Arc<Catalog> {
@@ -79,7 +103,15 @@ pub(crate) fn stored_values(cells: &[Cell<'_>]) -> Vec<StoredValue> {
 
 /// An engine over the given cells, each (unit, form, period) a stored return received on `received`.
 pub(crate) fn engine_over(catalog: &Arc<Catalog>, cells: &[Cell<'_>], received: &[(&str, &str, &str, &str)]) -> Engine {
-    let values = stored_values(cells);
+    engine_over_values(catalog, stored_values(cells), received)
+}
+
+/// [`engine_over`] with stored values of any type (the task form's text).
+pub(crate) fn engine_over_values(
+    catalog: &Arc<Catalog>,
+    values: Vec<StoredValue>,
+    received: &[(&str, &str, &str, &str)],
+) -> Engine {
     let returns: Vec<ReturnRecord> = received
         .iter()
         .enumerate()
@@ -100,12 +132,36 @@ pub(crate) fn engine_over(catalog: &Arc<Catalog>, cells: &[Cell<'_>], received: 
 }
 
 pub(crate) fn compute(engine: &Engine, period: &str, unit: &str) -> Vec<IndicatorValue> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    compute_in(engine, period, unit, pbgdpl_engine::View::Present)
+}
+
+/// [`compute`] in a chosen view of time.
+pub(crate) fn compute_in(engine: &Engine, period: &str, unit: &str, view: pbgdpl_engine::View) -> Vec<IndicatorValue> {
+    block_on(engine.indicators_in(&PeriodSpec::parse(period).unwrap(), unit, view)).unwrap()
+}
+
+/// Runs a future to completion on a fresh single-threaded runtime.
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
-    rt.block_on(engine.indicators(&PeriodSpec::parse(period).unwrap(), unit))
         .unwrap()
+        .block_on(f)
+}
+
+/// The bundled catalog as shipped: today's Quảng Ngãi with its history (old Quảng Ngãi, Kon Tum).
+pub(crate) fn bundled_catalog() -> Arc<Catalog> {
+    Arc::new(Catalog::from_source(&pbgdpl_fixtures::catalog::bundled_source()).expect("catalog loads"))
+}
+
+/// The bundled catalog over the whole country's units (`fixtures/national/units.csv`).
+pub(crate) fn national_catalog() -> Arc<Catalog> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/national/units.csv");
+    let src = pbgdpl_fixtures::catalog::bundled_source().with_units(
+        "national/units.csv",
+        std::fs::read_to_string(path).expect("national units"),
+    );
+    Arc::new(Catalog::from_source(&src).expect("national catalog loads"))
 }
 
 pub(crate) fn find<'a>(values: &'a [IndicatorValue], indicator: &str, unit: &str) -> &'a IndicatorValue {

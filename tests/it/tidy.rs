@@ -66,3 +66,21 @@ fn the_crates_keep_the_direction_of_the_data_flow() {
         }
     }
 }
+
+/// The unit lists are generated (scripts/units/generate.py): a hand edit that the generator would
+/// undo, or a generator change not re-run, fails here.
+#[test]
+fn the_unit_lists_are_what_the_generator_makes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("python3")
+        .arg(root.join("scripts/units/generate.py"))
+        .arg("--check")
+        .output()
+        .expect("python3 runs the unit generator");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -11,8 +11,8 @@ mod units;
 pub use form::{ColumnDef, ColumnRole, ColumnType, Form, FormRule, RowDef, normalize_row_code};
 pub use indicator::{Due, Indicator, IndicatorKind, Term};
 pub use period::{Period, PeriodCalendar, PeriodKind, PeriodKindDef, PeriodSpec, SenderLevel, is_late, received_on};
-pub use plan::{Phase, Plan, Target, Task, TaskDue};
-pub use units::{Area, Unit, UnitKind, Units};
+pub use plan::{DoneRule, Phase, Plan, Target, Task, TaskDue};
+pub use units::{Area, Tree, Unit, UnitKind, Units, present};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -211,13 +211,20 @@ impl Catalog {
         };
         let units = Units::parse(&units_file, &units_text, special_zone_area, &mut issues);
         if units.root().is_none() && !units.is_empty() {
-            issues.push(&units_file, None, "the unit list has no unit of kind `province`");
+            issues.push(
+                &units_file,
+                None,
+                "the unit list has no unit of kind `nation` or `province` without a parent",
+            );
         }
         let mut province = head.province.clone();
-        if let Some(root) = units.root()
-            && root.code != province.code
-        {
-            // Another province's unit list (`--units`): its name replaces the catalog's everywhere.
+        // The catalog describes its province when the list has it today; another list (`--units`)
+        // describes its own root — another province, or the nation — whose name then replaces the
+        // catalog's everywhere.
+        let describes_own = units
+            .get(&province.code)
+            .is_some_and(|u| u.valid_to.is_none() && u.kind == UnitKind::Province);
+        if !describes_own && let Some(root) = units.root() {
             let short = root
                 .name
                 .trim_start_matches("Tỉnh ")
@@ -225,7 +232,11 @@ impl Catalog {
                 .to_owned();
             province.code = root.code.clone();
             province.name = root.name.clone();
-            province.receiver = format!("Sở Tư pháp {}", root.name);
+            province.receiver = if root.kind == UnitKind::Nation {
+                "Bộ Tư pháp".to_owned()
+            } else {
+                format!("Sở Tư pháp {}", root.name)
+            };
             province.place = short.clone();
             province.short_name = short;
         }
@@ -245,8 +256,17 @@ impl Catalog {
                 plans.push(plan);
             }
         }
-        if plans.iter().filter(|p| p.in_force).count() > 1 {
-            issues.push("plans/", None, "more than one plan says `in_force = true`");
+        // One plan in force for a province at a time: its tasks are that province's form 03 rows.
+        for (i, a) in plans.iter().enumerate() {
+            for b in &plans[i + 1..] {
+                if a.province == b.province && a.from <= b.to && b.from <= a.to {
+                    issues.push(
+                        &b.file,
+                        None,
+                        format!("in force for province {} on the same dates as {}", b.province, a.file),
+                    );
+                }
+            }
         }
         let mut forms = Vec::new();
         for (name, text) in src.files.range("forms/".to_owned()..) {
@@ -257,23 +277,17 @@ impl Catalog {
                 forms.push(form);
             }
         }
-        // Forms whose rows are the tasks of the plan in force (F03).
-        if let Some(plan) = plans.iter().find(|p| p.in_force) {
-            for form in forms.iter_mut().filter(|f| f.rows_from_plan) {
-                form.rows = plan
-                    .tasks
-                    .iter()
-                    .map(|t| RowDef {
-                        code: t.code.clone(),
-                        label: t.title.clone(),
-                        unit: String::new(),
-                        columns: form.columns.iter().map(|c| c.number).collect(),
-                        flow: false,
-                        territorial_only: false,
-                        max: None,
-                    })
-                    .collect();
+        // Forms whose rows are a plan's tasks (F03): every plan's task codes are rows the reader knows;
+        // which of them a return may hold is the plan in force for its unit and period
+        // (`Catalog::rows_of`).
+        for form in forms.iter_mut().filter(|f| f.rows_from_plan) {
+            let mut rows: Vec<RowDef> = Vec::new();
+            for t in plans.iter().flat_map(|p| &p.tasks) {
+                if !rows.iter().any(|r| r.code == t.code) {
+                    rows.push(task_row(form, t));
+                }
             }
+            form.rows = rows;
         }
         let mut seen = std::collections::BTreeSet::new();
         for f in &forms {
@@ -360,14 +374,40 @@ impl Catalog {
         self.indicators.iter().find(|i| i.code == code)
     }
 
-    /// The plan whose tasks are the rows of form F03 and whose targets apply.
-    pub fn plan_in_force(&self) -> Option<&Plan> {
-        self.plans.iter().find(|p| p.in_force)
+    /// The plan in force for a unit's province on a date: its tasks are the unit's form 03 rows and
+    /// its targets apply.
+    pub fn plan_for(&self, unit: &str, date: chrono::NaiveDate) -> Option<&Plan> {
+        // Up the parents (not through a whole tree: this runs once per unit in bulk work).
+        let mut u = self.units.at(unit, date).or_else(|| self.units.get(unit))?;
+        let mut depth = 0;
+        while u.kind != UnitKind::Province {
+            u = self.units.parent_of(u, date)?;
+            depth += 1;
+            if depth > 8 {
+                return None;
+            }
+        }
+        let province = u;
+        self.plans
+            .iter()
+            .find(|p| p.province == province.code && p.in_force_on(date))
     }
 
-    /// The target of an indicator for the phase that contains `year`, with that phase.
-    pub fn target(&self, indicator: &str, year: i32) -> Option<(&Phase, &Target)> {
-        let plan = self.plan_in_force()?;
+    /// The rows a return of a form holds for a unit and period: the form's own, or for a form of a
+    /// plan's tasks (F03) the tasks of the plan in force for the unit then.
+    pub fn rows_of(&self, form: &Form, unit: &str, period: &Period) -> Vec<RowDef> {
+        if !form.rows_from_plan {
+            return form.rows.clone();
+        }
+        self.plan_for(unit, period.end(&self.periods))
+            .map(|p| p.tasks.iter().map(|t| task_row(form, t)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The target of an indicator for a unit in the phase that contains `year`, with that phase: the
+    /// target of the plan in force for the unit's province at the end of that year.
+    pub fn target(&self, indicator: &str, unit: &str, year: i32) -> Option<(&Phase, &Target)> {
+        let plan = self.plan_for(unit, chrono::NaiveDate::from_ymd_opt(year, 12, 31)?)?;
         let phase = plan.phases.iter().find(|p| p.from <= year && year <= p.to)?;
         let target = plan
             .targets
@@ -378,27 +418,58 @@ impl Catalog {
 
     /// The deadline of a unit's returns for a period (by the unit's sender level).
     pub fn deadline(&self, unit: &str, period: &Period) -> Option<chrono::NaiveDate> {
-        let unit = self.units.get(unit)?;
+        let unit = self
+            .units
+            .at(unit, period.end(&self.periods))
+            .or_else(|| self.units.get(unit))?;
         period.deadline(&self.periods, SenderLevel::of(unit.kind))
     }
 
-    /// Forms a unit must send for a period: F01/F02 from every territorial unit and department, forms
-    /// filled from the plan only from the units that lead one of its tasks.
+    /// The deadline of one return: a plan's own report deadline for the form of its tasks in the
+    /// preliminary annual period (the year-end report; Quảng Ninh: before 15/11) where the plan sets
+    /// one, else the calendar's by sender level.
+    pub fn deadline_of(&self, unit: &str, form: &Form, period: &Period) -> Option<chrono::NaiveDate> {
+        if form.rows_from_plan
+            && period.kind == PeriodKind::Preliminary
+            && let Some(d) = self
+                .plan_for(unit, period.end(&self.periods))
+                .and_then(|p| p.report_deadline_in(period.year))
+        {
+            return Some(d);
+        }
+        self.deadline(unit, period)
+    }
+
+    /// Forms a unit must send for a period: F01/F02 from every territorial unit and department valid
+    /// then, forms of a plan's tasks only from the units that lead one of the tasks of the plan in
+    /// force for them.
     pub fn forms_due(&self, unit: &Unit, period: &Period) -> Vec<&Form> {
         let date = period.end(&self.periods);
         if !unit.valid_on(date) {
             return Vec::new();
         }
+        let leads = |u: &Unit| {
+            self.plan_for(&u.key, date)
+                .is_some_and(|p| p.tasks.iter().any(|t| t.leads.contains(&u.code)))
+        };
         self.forms
             .iter()
             .filter(|f| f.periods.contains(&period.kind) && f.filed_by.contains(&unit.kind))
-            .filter(|f| {
-                !f.rows_from_plan
-                    || self
-                        .plan_in_force()
-                        .is_some_and(|p| p.tasks.iter().any(|t| t.leads.contains(&unit.code)))
-            })
+            .filter(|f| !f.rows_from_plan || leads(unit))
             .collect()
+    }
+}
+
+/// A plan's task as a row of the form that reports the tasks.
+fn task_row(form: &Form, t: &Task) -> RowDef {
+    RowDef {
+        code: t.code.clone(),
+        label: t.title.clone(),
+        unit: String::new(),
+        columns: form.columns.iter().map(|c| c.number).collect(),
+        flow: false,
+        territorial_only: false,
+        max: None,
     }
 }
 

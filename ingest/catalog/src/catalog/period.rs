@@ -84,11 +84,12 @@ impl Period {
             .unwrap_or(fallback)
     }
 
-    /// The deadline for a sender level; departments have the communes' unless the calendar says otherwise.
+    /// The deadline for a sender level; departments and districts have the communes' unless the
+    /// calendar says otherwise.
     pub fn deadline(&self, cal: &PeriodCalendar, level: SenderLevel) -> Option<NaiveDate> {
         let def = cal.def(self.kind)?;
         let md = def.deadlines.get(level.id()).or_else(|| {
-            (level == SenderLevel::Department)
+            matches!(level, SenderLevel::Department | SenderLevel::District)
                 .then(|| def.deadlines.get("commune"))
                 .flatten()
         })?;
@@ -195,6 +196,8 @@ fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SenderLevel {
     Commune,
+    /// The districts' justice offices (Phòng Tư pháp), before 07/2025: deadlines of their own.
+    District,
     Department,
     Province,
 }
@@ -203,13 +206,15 @@ impl SenderLevel {
     pub fn of(kind: UnitKind) -> SenderLevel {
         match kind {
             UnitKind::Department => SenderLevel::Department,
-            UnitKind::Province => SenderLevel::Province,
+            UnitKind::Province | UnitKind::Nation => SenderLevel::Province,
+            UnitKind::District => SenderLevel::District,
             _ => SenderLevel::Commune,
         }
     }
     fn id(self) -> &'static str {
         match self {
             SenderLevel::Commune => "commune",
+            SenderLevel::District => "district",
             SenderLevel::Department => "department",
             SenderLevel::Province => "province",
         }
@@ -284,12 +289,12 @@ impl PeriodCalendar {
                 }
             }
             for level in def.deadlines.keys() {
-                if !["commune", "department", "province"].contains(&level.as_str()) {
+                if !["commune", "district", "department", "province"].contains(&level.as_str()) {
                     issues.push(
                         file,
                         line,
                         format!(
-                            "{}: deadline level `{level}` is not commune|department|province",
+                            "{}: deadline level `{level}` is not commune|district|department|province",
                             def.id
                         ),
                     );
