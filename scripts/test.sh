@@ -29,7 +29,12 @@ done
 # The doc tests are left out (there are none); the last line sums up every test binary.
 log=$(mktemp)
 wrap=$(mktemp -d)
-trap 'rm -rf "$log" "$wrap"' EXIT
+# A real PostgreSQL server for the PostgreSQL store's tests (scripts/postgres.sh): thrown away at
+# the end. Without it those tests would only say "skipped", so failing to start it fails the run.
+pg=$(bash scripts/postgres.sh)
+export PBGDPL_TEST_POSTGRES="${pg#* }"
+trap 'bash scripts/postgres.sh stop "${pg%% *}"; rm -rf "$log" "$wrap"' EXIT
+echo "PostgreSQL for the tests: $PBGDPL_TEST_POSTGRES"
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 

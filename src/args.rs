@@ -13,7 +13,8 @@ use pbgdpl_catalog::{Period, PeriodSpec, Role};
     about = "Báo cáo, chỉ tiêu phổ biến, giáo dục pháp luật (PBGDPL) — reporting and KPI engine"
 )]
 pub(crate) struct Cli {
-    /// The store folder (embedded database), created on first use.
+    /// The store: a folder (the embedded database, created on first use) or a PostgreSQL URL
+    /// (`postgres://user@host/db`) shared by several servers.
     #[arg(long, global = true, default_value = DEFAULT_STORE)]
     pub(crate) store: PathBuf,
     /// A catalog folder (default: the bundled catalog of Quảng Ngãi, 51).
@@ -128,6 +129,17 @@ pub(crate) enum Command {
     Period {
         #[command(subcommand)]
         command: PeriodCommand,
+    },
+    /// Send this store's accepted returns (latest versions) to another pbgdpl server — a province's
+    /// to the Ministry's — through its API; the token is read from PBGDPL_PUSH_TOKEN. Pushing again
+    /// sends nothing new.
+    Push {
+        /// The receiving server, e.g. https://pbgdpl.moj.gov.vn
+        #[arg(long)]
+        to: String,
+        /// Only this period (default: every period).
+        #[arg(long, value_parser = parse_period)]
+        period: Option<Period>,
     },
     /// A consistent copy of the store, taken while it is in use.
     Backup {

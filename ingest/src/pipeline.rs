@@ -20,7 +20,7 @@ pub struct Options {
     pub dry_run: bool,
     /// Returns of another period are rejected (`period_mismatch`).
     pub period: Option<String>,
-    /// Returns of another unit are rejected (`unit_mismatch`).
+    /// Returns of a unit other than this one or the units under it are rejected (`unit_mismatch`).
     pub unit: Option<String>,
     /// When the returns arrived (the server's clock, or `ingest --received-at`).
     pub received_at: DateTime<Utc>,

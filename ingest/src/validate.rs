@@ -97,7 +97,13 @@ fn check_unit(catalog: &Catalog, form: &Form, draft: &ReturnDraft, ctx: &Context
         );
         return;
     };
-    if let Some(want) = ctx.unit.as_deref().filter(|w| *w != code) {
+    // A sender bound to a unit sends for it and the units under it (a province's Department of
+    // Justice, bound to the province on the Ministry's server, for all of the province's units).
+    if let Some(want) = ctx
+        .unit
+        .as_deref()
+        .filter(|w| *w != code && !catalog.units.is_within(code, w))
+    {
         issues.push(
             Issue::error(
                 Rule::UnitMismatch,

@@ -45,6 +45,12 @@ fn fresh_store(dir: &Path) -> anyhow::Result<()> {
 }
 
 pub(crate) fn run(ctx: Context, out: &Path, addr: &str, serve: bool) -> anyhow::Result<ExitCode> {
+    if pbgdpl_store::is_database_url(&ctx.store_dir) {
+        // The demo empties its store each run: never a database that may hold real returns.
+        return Err(
+            Usage("`demo` chạy trên kho nhúng của riêng nó (một thư mục), không trên PostgreSQL".into()).into(),
+        );
+    }
     fresh_store(&ctx.store_dir)?;
     let store = ctx.store()?;
     let catalog = &ctx.catalog;

@@ -4,6 +4,7 @@
 mod demo;
 mod ingest;
 mod ops;
+mod push;
 mod report;
 mod serve;
 mod tables;
@@ -154,6 +155,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { addr, secure_cookies } => serve::run(&ctx, &addr, secure_cookies, None),
         Command::User { command } => user::run(&ctx, command),
         Command::Period { command } => ops::period(&ctx, command),
+        Command::Push { to, period } => push::run(&ctx, &to, period.as_ref()),
         Command::Backup { file } => ops::backup(&ctx, &file),
         Command::Restore { file } => ops::restore(&ctx, &file),
         Command::Audit { since, limit, json } => ops::audit(&ctx, since, limit, json),

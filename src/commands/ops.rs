@@ -54,6 +54,9 @@ pub(crate) fn backup(ctx: &Context, file: &Path) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn restore(ctx: &Context, file: &Path) -> anyhow::Result<ExitCode> {
+    if pbgdpl_store::is_database_url(&ctx.store_dir) {
+        return Err(Usage("kho PostgreSQL được phục hồi bằng `pg_restore`, không bằng `pbgdpl restore`".into()).into());
+    }
     if !file.is_file() {
         return Err(Usage(format!("không có tệp {}", file.display())).into());
     }

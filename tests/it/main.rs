@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod deadline;
 mod layouts;
+mod national;
 mod pages;
 mod report;
 mod roundtrip;

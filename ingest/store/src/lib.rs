@@ -9,13 +9,16 @@
 //! ```
 //!
 //! [`Store`] is the interface a backend implements; [`SqliteStore`] is the embedded default (one
-//! file, no server). A return is stored whole or not at all, a resubmission is a new version, an
+//! file, no server), [`PostgresStore`] the database several app servers share. A return is stored whole or not at all, a resubmission is a new version, an
 //! identical one changes nothing, and nothing is ever overwritten.
 
 mod auth;
+mod pg;
+mod shared;
 mod sqlite;
 
 pub use auth::{TOKEN_DAYS, random_token, sha256_hex};
+pub use pg::{PostgresStore, testing};
 pub use sqlite::{Durability, FILE_NAME, SqliteStore, restore};
 
 use std::path::{Path, PathBuf};
@@ -46,6 +49,8 @@ pub enum Error {
     },
     #[error("store: {0}")]
     Sqlite(rusqlite::Error),
+    #[error("store: {0}")]
+    Postgres(postgres::Error),
     #[error("store migrations: {0}")]
     Migration(String),
 }
@@ -55,7 +60,7 @@ impl Error {
         match self {
             Error::Input(_) => Fault::Input,
             Error::Busy | Error::Unavailable(_) | Error::Io { .. } | Error::Migration(_) => Fault::Operator,
-            Error::Sqlite(_) => Fault::Bug,
+            Error::Sqlite(_) | Error::Postgres(_) => Fault::Bug,
         }
     }
 }
@@ -280,9 +285,18 @@ pub trait Store: Send + Sync {
     fn is_empty(&self) -> Result<bool>;
 }
 
-/// Opens the store at a location: a folder for the embedded SQLite store (created on first use).
+/// Opens the store at a location: a `postgres://` URL for [`PostgresStore`], else a folder for the
+/// embedded SQLite store (created on first use).
 pub fn open(location: &Path) -> Result<Arc<dyn Store>> {
-    Ok(Arc::new(SqliteStore::open(location)?))
+    match location.to_str() {
+        Some(url) if pg::is_url(url) => Ok(Arc::new(PostgresStore::open(url)?)),
+        _ => Ok(Arc::new(SqliteStore::open(location)?)),
+    }
+}
+
+/// Whether a `--store` location names a PostgreSQL database (not a folder).
+pub fn is_database_url(location: &Path) -> bool {
+    location.to_str().is_some_and(pg::is_url)
 }
 
 /// The audit subject of a return version: `unit/form/period v2`.

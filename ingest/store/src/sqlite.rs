@@ -6,16 +6,16 @@
 //! a return acknowledged is on disk.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use pbgdpl_catalog::model::{CellValue, ReturnRecord, StoredValue, Value};
 use pbgdpl_catalog::{Role, User};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 
-use crate::auth::{TOKEN_DAYS, hash_password, hex, random_token, sha256_hex, verify_password};
+use crate::auth::{TOKEN_DAYS, hash_password, random_token, sha256_hex, verify_password};
+use crate::shared::{content_hash, event, lock, no_such_user, ts};
 use crate::{
     Actor, AuditEvent, AuditRecord, ChangedCell, Error, PeriodLock, Refused, Rejection, RejectionRecord, Result, Store,
     Stored, Submission, UserRecord, io_err, return_subject,
@@ -51,16 +51,6 @@ pub struct SqliteStore {
     /// The one writer of this process (and, for an in-memory store, the only connection).
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a connection leaves it usable: SQLite rolls back the open transaction
-    // when the next one begins, so a poisoned lock is not a reason to stop serving.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339()
 }
 
 impl SqliteStore {
@@ -188,24 +178,12 @@ fn audit_in(conn: &Connection, by: &Actor, e: &AuditEvent) -> Result<()> {
     Ok(())
 }
 
-fn event(action: &str, subject: Option<String>, detail: Option<String>) -> AuditEvent {
-    AuditEvent {
-        action: action.to_owned(),
-        subject,
-        detail,
-    }
-}
-
 fn user_exists(conn: &Connection, name: &str) -> Result<bool> {
     Ok(
         conn.query_row("SELECT COUNT(*) FROM users WHERE name = ?1", params![name], |r| {
             r.get::<_, i64>(0)
         })? > 0,
     )
-}
-
-fn no_such_user(name: &str) -> Error {
-    Error::Input(format!("người dùng `{name}` không tồn tại"))
 }
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
@@ -436,7 +414,10 @@ impl Store for SqliteStore {
             Some((u, h)) => (Some(u), h),
             None => (None, None),
         };
-        Ok(user.filter(|_| verify_password(hash.as_deref(), password)))
+        // Verified whether or not the name exists (against a dummy hash when it does not): an
+        // unknown name answers as slowly as a wrong password.
+        let matches = verify_password(hash.as_deref(), password);
+        Ok(user.filter(|_| matches))
     }
 
     fn rotate_token(&self, name: &str, by: &Actor) -> Result<String> {
@@ -706,48 +687,7 @@ fn changed_cells(tx: &Connection, prev_id: i64, values: &[CellValue]) -> Result<
             Ok((r.get(0)?, r.get(1)?, num.map(|n| n.to_string()).or(txt)))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut changed = Vec::new();
-    for v in values {
-        let old = before
-            .iter()
-            .find(|(r, c, _)| *r == v.row && *c == v.column)
-            .and_then(|b| b.2.clone());
-        let new = Some(v.value.to_text());
-        if old != new {
-            changed.push((v.row.clone(), v.column, old, new));
-        }
-    }
-    for (r, c, old) in before {
-        if !values.iter().any(|v| v.row == r && v.column == c) {
-            changed.push((r, c, old, None));
-        }
-    }
-    Ok(changed)
-}
-
-fn content_hash(unit: &str, form: &str, period: &str, values: &[CellValue]) -> String {
-    let mut h = Sha256::new();
-    for part in [unit, form, period] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    for v in values {
-        h.update(v.row.as_bytes());
-        h.update([0]);
-        h.update(v.column.to_le_bytes());
-        match &v.value {
-            Value::Int(n) => {
-                h.update([1]);
-                h.update(n.to_le_bytes());
-            }
-            Value::Text(t) => {
-                h.update([2]);
-                h.update(t.as_bytes());
-                h.update([0]);
-            }
-        }
-    }
-    hex(&h.finalize())
+    Ok(crate::shared::changed_cells(before, values))
 }
 
 /// Replaces the store in `dir` by a backup file after checking the backup's integrity; the store it
@@ -840,114 +780,16 @@ mod tests {
     }
 
     #[test]
-    fn resubmission_is_a_new_version_and_identical_is_a_no_op() {
+    fn tokens_are_stored_hashed() {
         let store = SqliteStore::in_memory().unwrap();
-        let first = one(&store, &sub(&[("01", 1, 100), ("02", 1, 50)])).unwrap();
-        assert_eq!((first.version, first.new_version), (1, true));
-        let same = one(&store, &sub(&[("02", 1, 50), ("01", 1, 100)])).unwrap();
-        assert_eq!((same.version, same.new_version), (1, false));
-        let changed = one(&store, &sub(&[("01", 1, 120), ("02", 1, 50)])).unwrap();
-        assert_eq!((changed.version, changed.new_version), (2, true));
-        assert_eq!(
-            changed.changed,
-            vec![("01".to_string(), 1, Some("100".to_string()), Some("120".to_string()))]
-        );
-        // Both versions stay; the latest counts.
-        assert_eq!(store.returns(Some("2026S1")).unwrap().len(), 2);
-        let latest = store.latest_values(Some("2026S1")).unwrap();
-        assert_eq!(
-            latest.iter().find(|v| v.row == "01").map(|v| v.value.clone()),
-            Some(Value::Int(120))
-        );
-        // Two new versions, two audit lines.
-        let log = store.audit_log(None, 100).unwrap();
-        assert_eq!(
-            log.iter()
-                .map(|l| l.subject.clone().unwrap_or_default())
-                .collect::<Vec<_>>(),
-            ["99001/F01/2026S1 v1", "99001/F01/2026S1 v2"]
-        );
-    }
-
-    #[test]
-    fn a_locked_period_refuses_inside_the_write_and_the_log_keeps_who_locked_it() {
-        let store = SqliteStore::in_memory().unwrap();
-        let admin = Actor {
-            user: Some("admin".into()),
-            from: Some("127.0.0.1".into()),
-            at: at(),
-        };
-        assert!(store.lock_period("2026S1", &admin).unwrap());
-        assert!(!store.lock_period("2026S1", &admin).unwrap(), "the first lock is kept");
-        assert_eq!(one(&store, &sub(&[("01", 1, 1)])), Err(Refused::PeriodLocked));
-        assert!(store.returns(None).unwrap().is_empty(), "nothing of it stored");
-        assert!(store.unlock_period("2026S1", &Actor::cli(at())).unwrap());
-        assert!(one(&store, &sub(&[("01", 1, 1)])).is_ok());
-        let log = store.audit_log(None, 10).unwrap();
-        let unlock = log.iter().find(|l| l.action == "period.unlock").unwrap();
-        assert!(unlock.detail.as_deref().unwrap().contains("admin"), "{unlock:?}");
-    }
-
-    #[test]
-    fn tokens_are_stored_hashed_expire_rotate_and_die_with_their_user() {
-        let store = SqliteStore::in_memory().unwrap();
-        let by = Actor::cli(at());
-        let token = store.add_user("an", Role::Reporter, Some("99001"), &by).unwrap();
-        let user = store.user_by_token(&token, at()).unwrap().unwrap();
-        assert_eq!((user.name.as_str(), user.unit.as_deref()), ("an", Some("99001")));
-        assert!(store.user_by_token("pbg_wrong", at()).unwrap().is_none());
+        let token = store
+            .add_user("an", Role::Reporter, Some("99001"), &Actor::cli(at()))
+            .unwrap();
         let stored: String = lock(&store.writer)
             .query_row("SELECT token_sha256 FROM users", [], |r| r.get(0))
             .unwrap();
         assert_ne!(stored, token);
-        assert!(matches!(
-            store.add_user("an", Role::Viewer, None, &by),
-            Err(Error::Input(_))
-        ));
-        let later = at() + chrono::Duration::days(TOKEN_DAYS + 1);
-        assert!(store.user_by_token(&token, later).unwrap().is_none(), "expired");
-        let new = store.rotate_token("an", &by).unwrap();
-        assert!(
-            store.user_by_token(&token, at()).unwrap().is_none(),
-            "the old token is revoked"
-        );
-        assert!(store.user_by_token(&new, at()).unwrap().is_some());
-        store.disable_user("an", &by).unwrap();
-        assert!(store.user_by_token(&new, at()).unwrap().is_none(), "disabled");
-    }
-
-    #[test]
-    fn passwords_sessions_and_login_links() {
-        let store = SqliteStore::in_memory().unwrap();
-        let by = Actor::cli(at());
-        store.add_user("lan", Role::Viewer, None, &by).unwrap();
-        assert!(store.set_password("lan", "ngắn", &by).is_err(), "too short");
-        store.set_password("lan", "mật-khẩu-dài", &by).unwrap();
-        assert_eq!(
-            store.check_password("lan", "mật-khẩu-dài").unwrap().map(|u| u.role),
-            Some(Role::Viewer)
-        );
-        assert!(store.check_password("lan", "sai").unwrap().is_none());
-        assert!(store.check_password("ai", "mật-khẩu-dài").unwrap().is_none());
-        let (token, csrf) = store.create_session("lan", at(), 8).unwrap();
-        let (user, got_csrf) = store.session(&token, at()).unwrap().unwrap();
-        assert_eq!((user.name.as_str(), got_csrf), ("lan", csrf));
-        assert!(
-            store
-                .session(&token, at() + chrono::Duration::hours(9))
-                .unwrap()
-                .is_none(),
-            "expired"
-        );
-        // A new password ends the sessions of the old one.
-        store.set_password("lan", "mật-khẩu-mới-dài", &by).unwrap();
-        assert!(store.session(&token, at()).unwrap().is_none());
-        let (token, _) = store.create_session("lan", at(), 8).unwrap();
-        store.end_session(&token).unwrap();
-        assert!(store.session(&token, at()).unwrap().is_none());
-        let link = store.create_login_link("lan", at(), 15).unwrap();
-        assert_eq!(store.use_login_link(&link, at()).unwrap().as_deref(), Some("lan"));
-        assert_eq!(store.use_login_link(&link, at()).unwrap(), None, "a link works once");
+        assert_eq!(stored, sha256_hex(token.as_bytes()));
     }
 
     #[test]

@@ -464,6 +464,31 @@ impl Units {
         }
     }
 
+    /// Whether a unit named `code` (at any time) sits at or under the unit coded `ancestor`: in the
+    /// tree of its own last day, or in today's through its successors. What a user bound to a
+    /// province may send for: the province's units of today and of its history.
+    pub fn is_within(&self, code: &str, ancestor: &str) -> bool {
+        let under = |unit: &Unit, date: NaiveDate| {
+            let mut cur = Some(unit);
+            for _ in 0..16 {
+                match cur {
+                    Some(u) if u.code == ancestor => return true,
+                    Some(u) => cur = self.parent_of(u, date),
+                    None => return false,
+                }
+            }
+            false
+        };
+        self.by_code.get(code).into_iter().flatten().any(|&i| {
+            let unit = &self.list[i];
+            under(unit, unit.last_day())
+                || self
+                    .forward(unit, present())
+                    .iter()
+                    .any(|(today, _)| under(today, present()))
+        })
+    }
+
     /// The days territorial units were reorganised: the first day of the successors of every
     /// commune, district or province that ended, oldest first (for marking trends across them).
     pub fn reorganisations(&self) -> Vec<NaiveDate> {
