@@ -136,8 +136,7 @@ pub(crate) async fn template(
     who: SessionUser,
     Query(q): Query<TemplateQuery>,
 ) -> Result<Response, AppError> {
-    who.user
-        .check_submit(&q.unit, |u, own| state.catalog.units.is_within(u, own))?;
+    who.user.check_submit(&q.unit, &state.catalog.units)?;
     let cat = &state.catalog;
     let period =
         Period::parse(&q.period).ok_or_else(|| AppError::BadRequest(format!("Kỳ \"{}\" không hợp lệ", q.period)))?;

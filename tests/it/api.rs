@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{Server, call, multipart, multipart_with, samples, set_password, user};
+use crate::support::{Server, call, csrf_of, multipart, multipart_with, samples, set_password, user};
 
 /// Posts the login form as a browser does: the login page first (its CSRF cookie and field), then the
 /// form with both. The response is not followed.
@@ -11,14 +11,7 @@ fn login(agent: &ureq::Agent, base: &str, fields: &[(&str, &str)]) -> ureq::Resp
     let page = agent.get(&format!("{base}/dang-nhap")).call().unwrap();
     let cookie = page.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
     let html = page.into_string().unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_of(&html);
     let mut form = fields.to_vec();
     form.push(("csrf", &csrf));
     agent
@@ -312,10 +305,6 @@ fn roles_submissions_and_uploads_over_http() {
     assert_eq!(missing(&overview()), before - 1, "99003's F01 has arrived");
     // The Department locks the period on the submissions page: administrators only, with the form's
     // CSRF token; the page then says so and a new return is refused.
-    let csrf_of = |page: &str| -> String {
-        let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-        page[at..].split('"').next().unwrap().to_owned()
-    };
     let submissions = |cookie: &str| {
         no_redirects
             .get(&url("/nop-bao-cao?period=2026S1"))
@@ -428,14 +417,7 @@ fn roles_submissions_and_uploads_over_http() {
         .unwrap()
         .into_string()
         .unwrap();
-    let csrf = form
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_of(&form);
     assert!(
         form.contains("/nop/mau?period=2026S1&#38;unit=99001&#38;form=F01"),
         "template links for the own unit: {form}"

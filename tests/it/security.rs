@@ -10,7 +10,7 @@ use pbgdpl_catalog::{Clock, Role};
 use pbgdpl_store::{Actor, SqliteStore, Store};
 use tower::ServiceExt;
 
-use crate::support::{Server, call, multipart_with, now, user};
+use crate::support::{Server, call, csrf_of, multipart_with, now, user};
 
 struct App {
     router: axum::Router,
@@ -66,14 +66,7 @@ impl App {
             .unwrap()
             .to_owned();
         let html = self.text(res);
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
+        let csrf = csrf_of(&html);
         (cookie, csrf)
     }
 

@@ -223,6 +223,13 @@ pub(crate) fn set_password(store: &Path, name: &str, password: &str) {
     assert!(child.wait().unwrap().success());
 }
 
+/// The CSRF token of the first form of a page.
+pub(crate) fn csrf_of(html: &str) -> String {
+    let field = "name=\"csrf\" value=\"";
+    let at = html.find(field).unwrap_or_else(|| panic!("no CSRF field in {html}")) + field.len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
 pub(crate) fn call(req: ureq::Request, token: Option<&str>, body: Option<&Json>) -> (u16, Json) {
     let req = match token {
         Some(t) => req.set("Authorization", &format!("Bearer {t}")),

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::Units;
+
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -97,13 +99,13 @@ impl User {
     }
 
     /// May this user send returns for `unit`? Admins for any unit, reporters for their own unit and
-    /// the units under it (`within(unit, own)`: the catalog's tree) — a commune for itself, a
+    /// the units under it in the catalog's tree ([`Units::is_within`]) — a commune for itself, a
     /// province's Department of Justice, bound to the province on the Ministry's server, for every
     /// unit of its province (`pbgdpl push`).
-    pub fn check_submit(&self, unit: &str, within: impl Fn(&str, &str) -> bool) -> Result<(), Denied> {
+    pub fn check_submit(&self, unit: &str, units: &Units) -> Result<(), Denied> {
         self.check_send()?;
         match (self.role, self.unit.as_deref()) {
-            (Role::Reporter, Some(own)) if unit == own || within(unit, own) => Ok(()),
+            (Role::Reporter, Some(own)) if unit == own || units.is_within(unit, own) => Ok(()),
             (Role::Reporter, own) => Err(Denied(format!(
                 "Tài khoản chỉ được gửi báo cáo của đơn vị {} (và các đơn vị trực thuộc)",
                 own.unwrap_or("?")
@@ -155,17 +157,23 @@ mod tests {
         let r = user(Role::Reporter, Some("99001"));
         assert!(r.may_view("99001", "99") && r.may_view("99", "99"));
         assert!(!r.may_view("99002", "99") && !r.sees_all_units());
-        let flat = |_: &str, _: &str| false;
-        assert!(r.check_submit("99001", flat).is_ok() && r.check_submit("99002", flat).is_err());
-        // Bound to the province: every unit the tree puts under it.
+        let mut issues = crate::catalog::Issues::default();
+        let units = Units::parse(
+            "units.csv",
+            "code,name,kind,parent\n99,Tỉnh Mẫu,province,\n99001,Phường A,ward,99\n99002,Xã B,commune,99\n",
+            None,
+            &mut issues,
+        );
+        assert!(issues.0.is_empty(), "{:?}", issues.0);
+        assert!(r.check_submit("99001", &units).is_ok() && r.check_submit("99002", &units).is_err());
+        // Bound to the province: every unit the tree puts under it, nothing else.
         let p = user(Role::Reporter, Some("99"));
-        let tree = |u: &str, own: &str| own == "99" && u.starts_with("99");
-        assert!(p.check_submit("99002", tree).is_ok() && p.check_submit("80001", tree).is_err());
+        assert!(p.check_submit("99002", &units).is_ok() && p.check_submit("80001", &units).is_err());
         assert!(r.check_admin().is_err() && r.check_reports().is_err());
         let v = user(Role::Viewer, None);
         assert!(v.may_view("99002", "99") && v.check_send().is_err() && v.check_reports().is_ok());
         let a = user(Role::Admin, None);
-        assert!(a.check_submit("99002", flat).is_ok() && a.check_admin().is_ok() && a.bound_unit().is_none());
+        assert!(a.check_submit("99002", &units).is_ok() && a.check_admin().is_ok() && a.bound_unit().is_none());
         assert_eq!(Role::parse("viewer"), Some(Role::Viewer));
         assert_eq!(Role::parse("root"), None);
     }

@@ -264,17 +264,25 @@ fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, Issue> {
                 DataRef::SharedString(s) => Data::String((*s).to_owned()),
                 other => Data::from(other.clone()),
             };
-            if data == Data::Empty {
-                continue;
-            }
-            if r >= limits.max_rows || c >= limits.max_cols {
-                return Err(too_big_sheet(&name, limits));
-            }
-            grid.set(r as usize, c as usize, convert(&data, &name, limits)?);
+            place(&mut grid, r, c, &data, limits)?;
         }
         grids.push(grid);
     }
     Ok(grids)
+}
+
+/// One cell into its sheet's grid: empty cells are skipped, a cell beyond the limits stops
+/// the file.
+fn place(grid: &mut Grid, r: u32, c: u32, data: &Data, limits: &Limits) -> Result<(), Issue> {
+    if *data == Data::Empty {
+        return Ok(());
+    }
+    if r >= limits.max_rows || c >= limits.max_cols {
+        return Err(too_big_sheet(&grid.name, limits));
+    }
+    let cell = convert(data, &grid.name, limits)?;
+    grid.set(r as usize, c as usize, cell);
+    Ok(())
 }
 
 /// The names of the sheets that hold cells: chart sheets, dialog and macro sheets and VBA modules are
@@ -302,14 +310,7 @@ fn read_xlsb(bytes: &[u8], limits: &Limits) -> Result<Vec<Grid>, Issue> {
         let mut reader = wb.worksheet_cells_reader(&name).map_err(|e| corrupt(&e))?;
         while let Some(cell) = reader.next_cell().map_err(|e| corrupt(&e))? {
             let (r, c) = cell.get_position();
-            let data: Data = Data::from(cell.get_value().clone());
-            if data == Data::Empty {
-                continue;
-            }
-            if r >= limits.max_rows || c >= limits.max_cols {
-                return Err(too_big_sheet(&name, limits));
-            }
-            grid.set(r as usize, c as usize, convert(&data, &name, limits)?);
+            place(&mut grid, r, c, &Data::from(cell.get_value().clone()), limits)?;
         }
         grids.push(grid);
     }
@@ -347,14 +348,7 @@ where
         };
         let (r0, c0) = range.start().unwrap_or((0, 0));
         for (r, c, data) in range.used_cells() {
-            if data == &Data::Empty {
-                continue;
-            }
-            let (r, c) = (r0 + r as u32, c0 + c as u32);
-            if r >= limits.max_rows || c >= limits.max_cols {
-                return Err(too_big_sheet(&name, limits));
-            }
-            grid.set(r as usize, c as usize, convert(data, &name, limits)?);
+            place(&mut grid, r0 + r as u32, c0 + c as u32, data, limits)?;
         }
         grids.push(grid);
     }

@@ -22,11 +22,14 @@ use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Transaction};
 
-use crate::auth::{TOKEN_DAYS, hash_password, random_token, sha256_hex, verify_password};
-use crate::shared::{content_hash, event, lock, no_such_user, ts};
+use crate::auth::{TOKEN_DAYS, hash_password, random_token, sha256_hex};
+use crate::shared::{
+    content_hash, event, lock, matching_user, no_such_user, rejection_audit, stored_audit, ts, unlock_event,
+    user_added_event, user_of,
+};
 use crate::{
     Actor, AuditEvent, AuditRecord, Error, PeriodLock, Refused, Rejection, RejectionRecord, Result, Store, Stored,
-    Submission, UserRecord, return_subject,
+    Submission, UserRecord,
 };
 
 mod embedded {
@@ -200,13 +203,7 @@ fn user_exists(tx: &mut Transaction<'_>, name: &str) -> Result<bool> {
 }
 
 fn user_row(r: &Row) -> User {
-    let role: String = r.get(1);
-    User {
-        name: r.get(0),
-        // A role this version does not know reads as the least privileged one.
-        role: Role::parse(&role).unwrap_or(Role::Reporter),
-        unit: r.get(2),
-    }
+    user_of(r.get(0), r.get(1), r.get(2))
 }
 
 /// Takes the advisory locks of a batch in one fixed order (periods, then returns, each sorted), so
@@ -339,13 +336,8 @@ impl Store for PostgresStore {
                 }
                 let stored = store_one(tx, sub)?;
                 if stored.new_version {
-                    let by = Actor {
-                        user: sub.submitted_by.clone(),
-                        from: sub.client.clone().or_else(|| Some(sub.source.clone())),
-                        at: sub.received_at,
-                    };
-                    let subject = return_subject(&sub.unit, &sub.form, &sub.period, stored.version);
-                    audit_in(tx, &by, &event("return.stored", Some(subject), sub.file_name.clone()))?;
+                    let (by, e) = stored_audit(sub, stored.version);
+                    audit_in(tx, &by, &e)?;
                 }
                 out.push(Ok(stored));
             }
@@ -361,14 +353,8 @@ impl Store for PostgresStore {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[&r.unit, &r.form, &r.period, &ts(r.received_at), &r.submitted_by, &r.source, &r.file_name, &r.file_sha256, &json],
             )?;
-            let subject = [r.unit, r.form, r.period].iter().flatten().copied().collect::<Vec<_>>().join("/");
-            let rules = r.issues.iter().map(|i| i.rule.id()).collect::<Vec<_>>().join(",");
-            let by = Actor {
-                user: r.submitted_by.map(str::to_owned),
-                from: Some(r.source.to_owned()),
-                at: r.received_at,
-            };
-            audit_in(tx, &by, &event("return.rejected", Some(subject).filter(|s| !s.is_empty()), Some(rules)))
+            let (by, e) = rejection_audit(r);
+            audit_in(tx, &by, &e)
         })
     }
 
@@ -493,9 +479,7 @@ impl Store for PostgresStore {
                 return Ok(false);
             };
             let (at, who): (String, Option<String>) = (row.get(0), row.get(1));
-            // The lock itself is gone; who took it, and when, stays in the log.
-            let detail = format!("khóa lúc {at} bởi {}", who.as_deref().unwrap_or("?"));
-            audit_in(tx, by, &event("period.unlock", Some(period.to_owned()), Some(detail)))?;
+            audit_in(tx, by, &unlock_event(period, &at, who.as_deref()))?;
             Ok(true)
         })
     }
@@ -519,8 +503,7 @@ impl Store for PostgresStore {
             if n == 0 {
                 return Err(Error::Input(format!("người dùng `{name}` đã tồn tại")));
             }
-            let detail = format!("{}{}", role.id(), unit.map(|u| format!(" {u}")).unwrap_or_default());
-            audit_in(tx, by, &event("user.add", Some(name.to_owned()), Some(detail)))
+            audit_in(tx, by, &user_added_event(name, role, unit))
         })?;
         Ok(token)
     }
@@ -546,14 +529,7 @@ impl Store for PostgresStore {
             )?
             .map(|r| (user_row(&r), r.get::<_, Option<String>>(3))))
         })?;
-        let (user, hash) = match row {
-            Some((u, h)) => (Some(u), h),
-            None => (None, None),
-        };
-        // Verified whether or not the name exists (against a dummy hash when it does not): an
-        // unknown name answers as slowly as a wrong password.
-        let matches = verify_password(hash.as_deref(), password);
-        Ok(user.filter(|_| matches))
+        Ok(matching_user(row, password))
     }
 
     fn rotate_token(&self, name: &str, by: &Actor) -> Result<String> {

@@ -5,10 +5,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use pbgdpl_catalog::model::{CellValue, Value};
+use pbgdpl_catalog::{Role, User};
 use sha2::{Digest, Sha256};
 
-use crate::auth::hex;
-use crate::{AuditEvent, ChangedCell, Error};
+use crate::auth::{hex, verify_password};
+use crate::{Actor, AuditEvent, ChangedCell, Error, Rejection, Submission, return_subject};
 
 /// A pool's or a connection's mutex. A panic while holding a connection leaves it usable (the
 /// backend rolls back the open transaction when the next one begins), so a poisoned lock is not a
@@ -29,6 +30,70 @@ pub(crate) fn event(action: &str, subject: Option<String>, detail: Option<String
         subject,
         detail,
     }
+}
+
+/// Who stored a new version of a return, and the audit line that says so.
+pub(crate) fn stored_audit(sub: &Submission, version: i64) -> (Actor, AuditEvent) {
+    let by = Actor {
+        user: sub.submitted_by.clone(),
+        from: sub.client.clone().or_else(|| Some(sub.source.clone())),
+        at: sub.received_at,
+    };
+    let subject = return_subject(&sub.unit, &sub.form, &sub.period, version);
+    (by, event("return.stored", Some(subject), sub.file_name.clone()))
+}
+
+/// Who sent a refused return, and the audit line naming what and which rules refused it.
+pub(crate) fn rejection_audit(r: &Rejection<'_>) -> (Actor, AuditEvent) {
+    let subject = [r.unit, r.form, r.period]
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/");
+    let rules = r.issues.iter().map(|i| i.rule.id()).collect::<Vec<_>>().join(",");
+    let by = Actor {
+        user: r.submitted_by.map(str::to_owned),
+        from: Some(r.source.to_owned()),
+        at: r.received_at,
+    };
+    (
+        by,
+        event("return.rejected", Some(subject).filter(|s| !s.is_empty()), Some(rules)),
+    )
+}
+
+/// The audit line of an unlock: the lock itself is gone, who took it and when stays in the log.
+pub(crate) fn unlock_event(period: &str, locked_at: &str, locked_by: Option<&str>) -> AuditEvent {
+    let detail = format!("khóa lúc {locked_at} bởi {}", locked_by.unwrap_or("?"));
+    event("period.unlock", Some(period.to_owned()), Some(detail))
+}
+
+/// The audit line of a new user: its role and unit.
+pub(crate) fn user_added_event(name: &str, role: Role, unit: Option<&str>) -> AuditEvent {
+    let detail = format!("{}{}", role.id(), unit.map(|u| format!(" {u}")).unwrap_or_default());
+    event("user.add", Some(name.to_owned()), Some(detail))
+}
+
+/// A user as stored: a role this version does not know reads as the least privileged one.
+pub(crate) fn user_of(name: String, role: &str, unit: Option<String>) -> User {
+    User {
+        name,
+        role: Role::parse(role).unwrap_or(Role::Reporter),
+        unit,
+    }
+}
+
+/// The user whose stored password hash `password` matches, if any. Verified whether or not the name
+/// exists (against a dummy hash when it does not): an unknown name answers as slowly as a wrong
+/// password.
+pub(crate) fn matching_user(row: Option<(User, Option<String>)>, password: &str) -> Option<User> {
+    let (user, hash) = match row {
+        Some((u, h)) => (Some(u), h),
+        None => (None, None),
+    };
+    let matches = verify_password(hash.as_deref(), password);
+    user.filter(|_| matches)
 }
 
 pub(crate) fn no_such_user(name: &str) -> Error {

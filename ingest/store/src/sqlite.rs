@@ -14,11 +14,14 @@ use pbgdpl_catalog::model::{CellValue, ReturnRecord, StoredValue, Value};
 use pbgdpl_catalog::{Role, User};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::auth::{TOKEN_DAYS, hash_password, random_token, sha256_hex, verify_password};
-use crate::shared::{content_hash, event, lock, no_such_user, ts};
+use crate::auth::{TOKEN_DAYS, hash_password, random_token, sha256_hex};
+use crate::shared::{
+    content_hash, event, lock, matching_user, no_such_user, rejection_audit, stored_audit, ts, unlock_event,
+    user_added_event, user_of,
+};
 use crate::{
     Actor, AuditEvent, AuditRecord, ChangedCell, Error, PeriodLock, Refused, Rejection, RejectionRecord, Result, Store,
-    Stored, Submission, UserRecord, io_err, return_subject,
+    Stored, Submission, UserRecord, io_err,
 };
 
 mod embedded {
@@ -187,13 +190,7 @@ fn user_exists(conn: &Connection, name: &str) -> Result<bool> {
 }
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    let role: String = r.get(1)?;
-    Ok(User {
-        name: r.get(0)?,
-        // A role this version does not know reads as the least privileged one.
-        role: Role::parse(&role).unwrap_or(Role::Reporter),
-        unit: r.get(2)?,
-    })
+    Ok(user_of(r.get(0)?, &r.get::<_, String>(1)?, r.get(2)?))
 }
 
 impl Store for SqliteStore {
@@ -211,13 +208,8 @@ impl Store for SqliteStore {
                 }
                 let stored = store_one(tx, sub)?;
                 if stored.new_version {
-                    let by = Actor {
-                        user: sub.submitted_by.clone(),
-                        from: sub.client.clone().or_else(|| Some(sub.source.clone())),
-                        at: sub.received_at,
-                    };
-                    let subject = return_subject(&sub.unit, &sub.form, &sub.period, stored.version);
-                    audit_in(tx, &by, &event("return.stored", Some(subject), sub.file_name.clone()))?;
+                    let (by, e) = stored_audit(sub, stored.version);
+                    audit_in(tx, &by, &e)?;
                 }
                 out.push(Ok(stored));
             }
@@ -233,14 +225,8 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![r.unit, r.form, r.period, ts(r.received_at), r.submitted_by, r.source, r.file_name, r.file_sha256, json],
             )?;
-            let subject = [r.unit, r.form, r.period].iter().flatten().copied().collect::<Vec<_>>().join("/");
-            let rules = r.issues.iter().map(|i| i.rule.id()).collect::<Vec<_>>().join(",");
-            let by = Actor {
-                user: r.submitted_by.map(str::to_owned),
-                from: Some(r.source.to_owned()),
-                at: r.received_at,
-            };
-            audit_in(tx, &by, &event("return.rejected", Some(subject).filter(|s| !s.is_empty()), Some(rules)))
+            let (by, e) = rejection_audit(r);
+            audit_in(tx, &by, &e)
         })
     }
 
@@ -361,9 +347,7 @@ impl Store for SqliteStore {
                 return Ok(false);
             };
             tx.execute("DELETE FROM period_locks WHERE period = ?1", params![period])?;
-            // The lock itself is gone; who took it, and when, stays in the log.
-            let detail = format!("khóa lúc {at} bởi {}", who.as_deref().unwrap_or("?"));
-            audit_in(tx, by, &event("period.unlock", Some(period.to_owned()), Some(detail)))?;
+            audit_in(tx, by, &unlock_event(period, &at, who.as_deref()))?;
             Ok(true)
         })
     }
@@ -379,8 +363,7 @@ impl Store for SqliteStore {
                 "INSERT INTO users (name, role, unit, token_sha256, created_at, token_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![name, role.id(), unit, sha256_hex(token.as_bytes()), ts(by.at), ts(expires)],
             )?;
-            let detail = format!("{}{}", role.id(), unit.map(|u| format!(" {u}")).unwrap_or_default());
-            audit_in(tx, by, &event("user.add", Some(name.to_owned()), Some(detail)))
+            audit_in(tx, by, &user_added_event(name, role, unit))
         })?;
         Ok(token)
     }
@@ -410,14 +393,7 @@ impl Store for SqliteStore {
             )
             .optional()?)
         })?;
-        let (user, hash) = match row {
-            Some((u, h)) => (Some(u), h),
-            None => (None, None),
-        };
-        // Verified whether or not the name exists (against a dummy hash when it does not): an
-        // unknown name answers as slowly as a wrong password.
-        let matches = verify_password(hash.as_deref(), password);
-        Ok(user.filter(|_| matches))
+        Ok(matching_user(row, password))
     }
 
     fn rotate_token(&self, name: &str, by: &Actor) -> Result<String> {
@@ -739,75 +715,4 @@ pub fn restore(dir: &Path, backup: &Path, by: &Actor) -> Result<PathBuf> {
     let store = SqliteStore::open(dir)?;
     store.audit(by, &event("store.restore", Some(backup.display().to_string()), None))?;
     Ok(kept)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-06-05T03:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    fn sub(values: &[(&str, u32, i64)]) -> Submission {
-        Submission {
-            unit: "99001".into(),
-            form: "F01".into(),
-            period: "2026S1".into(),
-            values: values
-                .iter()
-                .map(|(r, c, v)| CellValue {
-                    row: (*r).into(),
-                    column: *c,
-                    value: Value::Int(*v),
-                    cell: None,
-                })
-                .collect(),
-            warnings: Vec::new(),
-            received_at: at(),
-            submitted_by: None,
-            source: "api".into(),
-            client: None,
-            file_name: None,
-            file_sha256: None,
-        }
-    }
-
-    fn one(store: &SqliteStore, s: &Submission) -> Result<Stored, Refused> {
-        store.submit(std::slice::from_ref(s)).unwrap().pop().unwrap()
-    }
-
-    #[test]
-    fn tokens_are_stored_hashed() {
-        let store = SqliteStore::in_memory().unwrap();
-        let token = store
-            .add_user("an", Role::Reporter, Some("99001"), &Actor::cli(at()))
-            .unwrap();
-        let stored: String = lock(&store.writer)
-            .query_row("SELECT token_sha256 FROM users", [], |r| r.get(0))
-            .unwrap();
-        assert_ne!(stored, token);
-        assert_eq!(stored, sha256_hex(token.as_bytes()));
-    }
-
-    #[test]
-    fn a_backup_restores_whole_and_a_broken_one_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("store")).unwrap();
-        one(&store, &sub(&[("01", 1, 100)])).unwrap();
-        let copy = dir.path().join("copy.sqlite3");
-        store.backup(&copy).unwrap();
-        assert!(store.backup(&copy).is_err(), "never overwrites");
-        one(&store, &sub(&[("01", 1, 200)])).unwrap();
-        drop(store);
-        restore(&dir.path().join("store"), &copy, &Actor::cli(at())).unwrap();
-        let store = SqliteStore::open(&dir.path().join("store")).unwrap();
-        assert_eq!(store.returns(None).unwrap().len(), 1, "the state of the backup");
-        assert!(store.integrity_check().unwrap().is_empty());
-        let junk = dir.path().join("junk.sqlite3");
-        std::fs::write(&junk, b"not a database at all, just text").unwrap();
-        assert!(restore(&dir.path().join("store"), &junk, &Actor::cli(at())).is_err());
-    }
 }

@@ -1,13 +1,16 @@
 //! The rules every backend keeps, run against each: the embedded SQLite store, and PostgreSQL when
 //! `PBGDPL_TEST_POSTGRES` names a server (`scripts/test.sh` starts one) — then also against two
-//! stores on one database, as two app servers are.
+//! stores on one database, as two app servers are; and what only SQLite does (its file, backups).
 
 use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, Utc};
 use pbgdpl_catalog::Role;
 use pbgdpl_catalog::model::{CellValue, Value};
-use pbgdpl_store::{Actor, Error, PostgresStore, Refused, Store, Stored, Submission, TOKEN_DAYS, testing};
+use pbgdpl_store::{
+    Actor, Error, FILE_NAME, PostgresStore, Refused, SqliteStore, Store, Stored, Submission, TOKEN_DAYS, restore,
+    sha256_hex, testing,
+};
 
 fn at() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-06-05T03:00:00Z")
@@ -255,4 +258,38 @@ fn a_malformed_url_is_the_users_mistake_and_an_absent_server_the_operators() {
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
     assert_eq!(err.fault(), pbgdpl_catalog::Fault::Operator);
     assert!(!err.to_string().contains("secret"), "{err}");
+}
+
+#[test]
+fn sqlite_stores_tokens_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let token = store
+        .add_user("an", Role::Reporter, Some("99001"), &Actor::cli(at()))
+        .unwrap();
+    let file = rusqlite::Connection::open(dir.path().join(FILE_NAME)).unwrap();
+    let stored: String = file
+        .query_row("SELECT token_sha256 FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(stored, token);
+    assert_eq!(stored, sha256_hex(token.as_bytes()));
+}
+
+#[test]
+fn a_sqlite_backup_restores_whole_and_a_broken_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("store")).unwrap();
+    one(&store, &sub(&[("01", 1, 100)])).unwrap();
+    let copy = dir.path().join("copy.sqlite3");
+    store.backup(&copy).unwrap();
+    assert!(store.backup(&copy).is_err(), "never overwrites");
+    one(&store, &sub(&[("01", 1, 200)])).unwrap();
+    drop(store);
+    restore(&dir.path().join("store"), &copy, &Actor::cli(at())).unwrap();
+    let store = SqliteStore::open(&dir.path().join("store")).unwrap();
+    assert_eq!(store.returns(None).unwrap().len(), 1, "the state of the backup");
+    assert!(store.integrity_check().unwrap().is_empty());
+    let junk = dir.path().join("junk.sqlite3");
+    std::fs::write(&junk, b"not a database at all, just text").unwrap();
+    assert!(restore(&dir.path().join("store"), &junk, &Actor::cli(at())).is_err());
 }

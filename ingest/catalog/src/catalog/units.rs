@@ -662,6 +662,20 @@ STP,Sở Tư pháp,department,51,,,,
     }
 
     #[test]
+    fn within_a_unit_means_under_it_then_or_through_successors_now() {
+        let u = units();
+        // Old Trà Bùi was under district 522 of old 51, and went into two communes of today's 51.
+        assert!(u.is_within("21142", "522") && u.is_within("21142", "51"));
+        assert!(u.is_within("21025", "522"), "the old ward of that code");
+        assert!(u.is_within("STP", "51") && u.is_within("51", "VN"));
+        assert!(
+            !u.is_within("21136", "522"),
+            "today's commune was never under the district"
+        );
+        assert!(!u.is_within("51", "21025") && !u.is_within("99999", "51"));
+    }
+
+    #[test]
     fn overlapping_codes_and_broken_successors_are_mistakes_with_their_line() {
         let mut issues = Issues::default();
         let text = format!("{LIST}21025,Trùng,ward,51,,2026-01-01,,\n21010,Cũ,ward,522,,,2025-06-30,99999:1\n");
