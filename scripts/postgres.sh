@@ -6,7 +6,8 @@
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$bin" ] || { echo "PostgreSQL is not installed (Debian package postgresql)" >&2; exit 1; }
-as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# From /: the `postgres` user may not enter the caller's folder (a fresh clone under a private /tmp dir).
+as() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 if [ "${1:-}" = stop ]; then
   as "$bin/pg_ctl" -D "$2/data" -m fast stop >/dev/null
