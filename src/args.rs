@@ -120,6 +120,11 @@ pub(crate) enum Command {
         #[arg(long)]
         secure_cookies: bool,
     },
+    /// Citizen survey files (KoboToolbox, ODK, Google Forms exports; XLSX or CSV).
+    Survey {
+        #[command(subcommand)]
+        command: SurveyCommand,
+    },
     /// Users of the API and the web app.
     User {
         #[command(subcommand)]
@@ -178,6 +183,27 @@ pub(crate) enum PeriodCommand {
     },
     /// The locked periods.
     List,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SurveyCommand {
+    /// Read, validate and store one survey export as a new version of (survey, period): accepted
+    /// whole, or refused with every bad row named.
+    Ingest {
+        file: PathBuf,
+        /// The period the answers belong to (2026S1, 2026P, 2026).
+        #[arg(long, value_parser = parse_period)]
+        period: Period,
+        /// The catalog survey (default: the catalog's only one).
+        #[arg(long)]
+        survey: Option<String>,
+        /// Validate only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/indicators", get(indicators))
         .route("/returns", post(submit_json).get(list_returns))
         .route("/returns/upload", post(upload))
+        .route("/surveys/upload", post(upload_survey))
         .route("/openapi.json", get(openapi))
 }
 
@@ -29,7 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "pbgdpl API", description = "Báo cáo PBGDPL: gửi báo cáo, xem chỉ tiêu"),
-    paths(submit_json, upload, list_returns, indicators),
+    paths(submit_json, upload, upload_survey, list_returns, indicators),
     components(schemas(JsonReturn, ImportSummary, pbgdpl_engine::IndicatorValue)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -155,25 +156,10 @@ async fn upload(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
     who.user.check_send()?;
-    let mut form =
-        form.map_err(|e| AppError::BadRequest(format!("Dữ liệu gửi lên không hợp lệ: {}", e.body_text())))?;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut unit = None;
-    let mut period = None;
-    let mut dry_run = q.dry_run;
-    use crate::submit::multipart_error as bad;
-    while let Some(field) = form.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "file" => {
-                let name = field.file_name().unwrap_or("upload.xlsx").to_owned();
-                file = Some((name, field.bytes().await.map_err(bad)?.to_vec()));
-            }
-            "unit" => unit = Some(field.text().await.map_err(bad)?.trim().to_owned()).filter(|s| !s.is_empty()),
-            "period" => period = Some(field.text().await.map_err(bad)?.trim().to_owned()).filter(|s| !s.is_empty()),
-            "dry_run" => dry_run = matches!(field.text().await.map_err(bad)?.trim(), "true" | "1" | "on"),
-            _ => {}
-        }
-    }
+    let Upload { file, mut fields } = Upload::read(form, "upload.xlsx").await?;
+    let unit = fields.remove("unit");
+    let period = fields.remove("period");
+    let dry_run = q.dry_run || fields.get("dry_run").is_some_and(|v| is_true(v));
     let (name, bytes) = file.ok_or_else(|| AppError::BadRequest("Thiếu tệp báo cáo (trường \"file\")".into()))?;
     if let Some(u) = &unit {
         who.user.check_submit(u, &state.catalog.units)?;
@@ -185,6 +171,87 @@ async fn upload(
     opts.period = period;
     let summary = state.ingest_upload(name, bytes, opts).await?;
     Ok(summary_response(summary))
+}
+
+/// A multipart upload: the `file` field (its name, else `default_name`, and bytes) and the other
+/// fields' text, trimmed, empty ones left out.
+struct Upload {
+    file: Option<(String, Vec<u8>)>,
+    fields: std::collections::HashMap<String, String>,
+}
+
+impl Upload {
+    async fn read(
+        form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+        default_name: &str,
+    ) -> Result<Upload, AppError> {
+        use crate::submit::multipart_error as bad;
+        let mut form =
+            form.map_err(|e| AppError::BadRequest(format!("Dữ liệu gửi lên không hợp lệ: {}", e.body_text())))?;
+        let mut out = Upload {
+            file: None,
+            fields: Default::default(),
+        };
+        while let Some(field) = form.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                let file_name = field.file_name().unwrap_or(default_name).to_owned();
+                out.file = Some((file_name, field.bytes().await.map_err(bad)?.to_vec()));
+            } else {
+                let text = field.text().await.map_err(bad)?.trim().to_owned();
+                if !text.is_empty() {
+                    out.fields.insert(name, text);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn is_true(v: &str) -> bool {
+    matches!(v, "true" | "1" | "on")
+}
+
+/// Send one citizen survey export (KoboToolbox, ODK, Google Forms; .xlsx or .csv) as multipart form
+/// data: `file`, `period`, optional `survey` (default: the catalog's only one). Stored whole as a new
+/// version, or refused with every bad row; the province's survey, so only users who may send for the
+/// province.
+#[utoipa::path(post, path = "/api/v1/surveys/upload", request_body(content_type = "multipart/form-data", description = "file, period, survey"),
+    params(("dry_run" = Option<bool>, Query, description = "validate only, store nothing")),
+    responses(
+        (status = 200, description = "stored (or unchanged)"),
+        (status = 400, description = "refused, with every error"),
+        (status = 401, description = "no valid token"),
+        (status = 403, description = "not allowed to send for the province"),
+        (status = 413, description = "file over 20 MiB"),
+        (status = 503, description = "busy: retry after the Retry-After seconds")))]
+async fn upload_survey(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Query(q): Query<DryRun>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, AppError> {
+    who.user.check_send()?;
+    who.user
+        .check_submit(&state.catalog.province.code, &state.catalog.units)?;
+    let Upload { file, mut fields } = Upload::read(form, "survey.csv").await?;
+    let (survey, period) = (fields.remove("survey"), fields.remove("period"));
+    let dry_run = q.dry_run || fields.get("dry_run").is_some_and(|v| is_true(v));
+    let (name, bytes) = file.ok_or_else(|| AppError::BadRequest("Thiếu tệp khảo sát (trường \"file\")".into()))?;
+    let period = period.ok_or_else(|| AppError::BadRequest("Thiếu kỳ báo cáo (trường \"period\")".into()))?;
+    let survey = match (survey, state.catalog.surveys.as_slice()) {
+        (Some(s), _) => s,
+        (None, [one]) => one.code.clone(),
+        (None, _) => return Err(AppError::BadRequest("Chọn khảo sát (trường \"survey\")".into())),
+    };
+    let opts = options(&state, &who, dry_run, "api");
+    let report = state.ingest_survey(survey, period, name, bytes, opts).await?;
+    let status = if report.rejected() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(report)).into_response())
 }
 
 /// Who reported what, when, which version, late or not.

@@ -94,6 +94,12 @@ impl From<pbgdpl_engine::Error> for AppError {
     }
 }
 
+impl From<pbgdpl_surveys::Error> for AppError {
+    fn from(e: pbgdpl_surveys::Error) -> Self {
+        AppError::from_fault(e.fault(), e.to_string())
+    }
+}
+
 impl From<pbgdpl_reports::Error> for AppError {
     fn from(e: pbgdpl_reports::Error) -> Self {
         AppError::from_fault(e.fault(), e.to_string())

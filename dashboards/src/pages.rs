@@ -54,14 +54,10 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
-fn is_rate(v: &IndicatorValue) -> bool {
-    v.measure == "%" || v.measure == "‰"
-}
-
+/// The value as the reports write it (with a survey estimate's interval), "Chưa có số liệu" when none.
 fn value_text(v: &IndicatorValue) -> String {
     match v.value {
-        Some(x) if is_rate(v) => format!("{} {}", decimal_vi(x, 2), v.measure),
-        Some(x) => decimal_vi(x, 0),
+        Some(_) => pbgdpl_reports::text::value_text(v),
         None => "Chưa có số liệu".into(),
     }
 }
@@ -228,6 +224,7 @@ async fn overview_body(state: &AppState, sees_all: bool, spec: &PeriodSpec, unit
                     decimal_vi(c * 100.0, 0)
                 )
             }),
+            source: pbgdpl_reports::text::source_text(v),
             spark,
             href: format!("/chi-tieu/{}{}", v.indicator, query(spec, unit)),
         });
@@ -396,6 +393,7 @@ async fn indicator_body(
             value_text(v),
             v.status.map(|s| format!("— {}", s.label())).unwrap_or_default()
         ),
+        source: pbgdpl_reports::text::source_text(v),
     });
     let options = cat
         .indicators

@@ -110,15 +110,59 @@ impl AppState {
         tokio::task::spawn_blocking(move || f(&st)).await?
     }
 
-    /// Stores an uploaded workbook's returns. Uploaded files are hostile: they are parsed by a
-    /// bounded worker process, never in the server; at most `max_uploads` at once, the next waiting
-    /// up to `upload_wait` for a worker, then refused with 503.
+    /// Reads the returns of one uploaded workbook in an upload worker and stores them.
     pub(crate) async fn ingest_upload(
         &self,
         name: String,
         bytes: Vec<u8>,
         opts: pbgdpl_ingest::pipeline::Options,
     ) -> Result<ImportSummary, AppError> {
+        self.with_worker(move |st, worker| {
+            Ok(pbgdpl_ingest::pipeline::ingest_upload(
+                &st.catalog,
+                &*st.store,
+                &name,
+                &bytes,
+                &opts,
+                worker,
+            )?)
+        })
+        .await
+    }
+
+    /// Reads and stores one survey export in an upload worker, like a workbook of returns.
+    pub(crate) async fn ingest_survey(
+        &self,
+        survey: String,
+        period: String,
+        name: String,
+        bytes: Vec<u8>,
+        opts: pbgdpl_ingest::pipeline::Options,
+    ) -> Result<pbgdpl_ingest::survey::SurveyReport, AppError> {
+        self.with_worker(move |st, worker| {
+            let file = pbgdpl_ingest::survey::SurveyFile {
+                survey: &survey,
+                period: &period,
+                name: &name,
+                bytes: &bytes,
+            };
+            Ok(pbgdpl_ingest::survey::ingest_survey(
+                &st.catalog,
+                &*st.store,
+                file,
+                &opts,
+                worker,
+            )?)
+        })
+        .await
+    }
+
+    /// Runs `f` on a blocking thread with an upload permit (waiting a bounded time for one, else
+    /// 503) and an idle worker process, given back afterwards.
+    async fn with_worker<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AppState, Option<&mut Worker>) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
         let permit = tokio::time::timeout(self.config.upload_wait, self.uploads.clone().acquire_owned())
             .await
             .map_err(|_| AppError::Unavailable("every upload worker is busy".into()))?
@@ -126,12 +170,11 @@ impl AppState {
         self.blocking(move |st| {
             let _permit = permit;
             let mut worker = st.take_worker();
-            let out =
-                pbgdpl_ingest::pipeline::ingest_upload(&st.catalog, &*st.store, &name, &bytes, &opts, worker.as_mut());
+            let out = f(st, worker.as_mut());
             if let Some(w) = worker {
                 lock(&st.workers).push((w, Instant::now()));
             }
-            Ok(out?)
+            out
         })
         .await
     }
@@ -186,7 +229,16 @@ impl AppState {
                     values: st.store.latest_values(None)?,
                     returns: st.store.returns(None)?,
                 };
-                Ok(Arc::new(Engine::new(st.catalog.clone(), snapshot)?))
+                let engine = Engine::new(st.catalog.clone(), snapshot)?;
+                if !pbgdpl_surveys::any(&st.catalog) {
+                    return Ok(Arc::new(engine));
+                }
+                // Survey estimates need the engine's population figures (async DataFusion
+                // queries): run them on this blocking thread through the server's runtime.
+                let surveys = st.store.surveys()?;
+                let samples = tokio::runtime::Handle::current().block_on(pbgdpl_surveys::samples(&engine, &surveys))?;
+                let engine = pbgdpl_surveys::attach(engine, &samples)?;
+                Ok(Arc::new(engine))
             })
             .await?;
         let mut cache = lock(&self.cache);

@@ -61,6 +61,8 @@ pub(crate) struct Tile {
     pub gap: Option<String>,
     pub pace: Option<String>,
     pub coverage: Option<String>,
+    /// Survey or form 01, for an indicator a survey estimates.
+    pub source: Option<String>,
     pub spark: String,
     pub href: String,
 }
@@ -94,6 +96,7 @@ pub(crate) struct Headline {
     pub code: String,
     pub raw: String,
     pub text: String,
+    pub source: Option<String>,
 }
 
 pub(crate) struct AreaCell {

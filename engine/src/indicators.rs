@@ -71,6 +71,95 @@ pub struct IndicatorValue {
     pub target_source: Option<String>,
     pub reporting: i64,
     pub due: i64,
+    /// For an indicator a catalog survey estimates: `survey` where the estimate replaced form 01's
+    /// figures, `form` where there was no survey estimate. Absent for other indicators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The survey estimate behind `value` (when `source` is `survey`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey: Option<SurveyFigure>,
+}
+
+/// A survey estimate as the engine shows it: the value is `IndicatorValue::value`; here its
+/// precision and sample (`numerator`/`denominator` are then respondents counted / answered).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurveyFigure {
+    pub survey: String,
+    /// Standard error, in the value's unit (percentage points); none when the sample is one cluster.
+    pub se: Option<f64>,
+    /// Half-width of the 95 % confidence interval (1.96 × se).
+    pub margin: Option<f64>,
+    /// The interval, clamped to 0–100 %.
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub respondents: i64,
+    /// The sample size a simple random sample would need for the same precision.
+    pub effective: Option<f64>,
+    /// Clusters (communes, or respondents within a single commune) behind the variance.
+    pub clusters: i64,
+    /// False when the sample is below the survey's thresholds: shown, but not to be published.
+    pub publishable: bool,
+    /// Communes whose population was unknown, their respondents weighted 1.
+    pub unweighted_communes: i64,
+}
+
+/// One row of the estimates batch (see `pbgdpl_surveys::COLUMNS`), kept by the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Estimate {
+    pub(crate) survey: String,
+    pub(crate) respondents: i64,
+    pub(crate) counted: i64,
+    pub(crate) communes: i64,
+    pub(crate) estimate: Option<f64>,
+    pub(crate) se: Option<f64>,
+    pub(crate) effective: Option<f64>,
+    pub(crate) publishable: bool,
+    pub(crate) unweighted_communes: i64,
+    pub(crate) clusters: i64,
+}
+
+/// Estimates by (indicator, unit key, period code).
+pub(crate) type Estimates = std::collections::HashMap<(String, String, String), Estimate>;
+
+/// Reads the estimates batch the surveys crate hands over.
+pub(crate) fn estimates_of(b: &RecordBatch) -> Result<Estimates> {
+    let text = |n: &str| col_strings(b, n);
+    let (survey, period, indicator, unit) = (text("survey")?, text("period")?, text("indicator")?, text("unit")?);
+    let int = |n: &str| col_i64(b, n);
+    let (respondents, counted, communes, unweighted, clusters) = (
+        int("respondents")?,
+        int("counted")?,
+        int("communes")?,
+        int("unweighted_communes")?,
+        int("clusters")?,
+    );
+    let (estimate, se, effective) = (col_f64(b, "estimate")?, col_f64(b, "se")?, col_f64(b, "effective")?);
+    let publishable = col_i64(b, "publishable")?;
+    let mut out = Estimates::new();
+    for i in 0..b.num_rows() {
+        let key = (
+            indicator[i].clone().unwrap_or_default(),
+            unit[i].clone().unwrap_or_default(),
+            period[i].clone().unwrap_or_default(),
+        );
+        out.insert(
+            key,
+            Estimate {
+                survey: survey[i].clone().unwrap_or_default(),
+                respondents: respondents[i].unwrap_or(0),
+                counted: counted[i].unwrap_or(0),
+                communes: communes[i].unwrap_or(0),
+                estimate: estimate[i].filter(|v| v.is_finite()),
+                se: se[i].filter(|v| v.is_finite()),
+                effective: effective[i].filter(|v| v.is_finite()),
+                publishable: publishable[i] == Some(1),
+                unweighted_communes: unweighted[i].unwrap_or(0),
+                clusters: clusters[i].unwrap_or(0),
+            },
+        );
+    }
+    Ok(out)
 }
 
 pub(crate) fn q(s: &str) -> String {
@@ -492,13 +581,49 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
     for u in &requested {
         for (ind, rows) in &results {
             let Row {
-                numerator: num,
-                denominator: den,
-                reporting,
+                numerator: mut num,
+                denominator: mut den,
+                mut reporting,
                 due,
-                basis,
+                mut basis,
             } = rows.get(&u.key).cloned().unwrap_or_default();
+            // A survey that estimates this indicator is its source where it has respondents.
+            let estimated = match spec {
+                PeriodSpec::Single(p) if catalog.survey_for(&ind.code).is_some() => Some(
+                    engine
+                        .estimates
+                        .get(&(ind.code.clone(), u.key.clone(), p.code()))
+                        .filter(|e| e.estimate.is_some()),
+                ),
+                _ => None,
+            };
+            let survey = estimated.flatten().map(|e| {
+                num = Some(e.counted as f64);
+                den = Some(e.respondents as f64);
+                reporting = e.communes;
+                basis = Some("survey".into());
+                let p = e.estimate.unwrap_or(0.0) * ind.scale;
+                let se = e.se.map(|s| s * ind.scale);
+                let margin = se.map(|s| s * 1.959_963_984_540_054);
+                (
+                    p,
+                    SurveyFigure {
+                        survey: e.survey.clone(),
+                        se,
+                        margin,
+                        low: margin.map(|m| (p - m).max(0.0)),
+                        high: margin.map(|m| (p + m).min(ind.scale)),
+                        respondents: e.respondents,
+                        effective: e.effective,
+                        clusters: e.clusters,
+                        publishable: e.publishable,
+                        unweighted_communes: e.unweighted_communes,
+                    },
+                )
+            });
+            let source = estimated.map(|e| if e.is_some() { "survey" } else { "form" }.to_owned());
             let value = match ind.kind {
+                _ if survey.is_some() => survey.as_ref().map(|(p, _)| *p),
                 IndicatorKind::Count => num.filter(|_| reporting > 0),
                 // A rate whose denominator is 0 or missing is "no data", never 0% and never an error.
                 // The value is of the exact sums; the numerator and denominator shown are whole.
@@ -553,6 +678,8 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
                 target_source: target.map(|(_, t)| t.source.clone()),
                 reporting,
                 due,
+                source,
+                survey: survey.map(|(_, f)| f),
             });
         }
     }

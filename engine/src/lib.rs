@@ -27,7 +27,7 @@ mod values;
 mod view;
 
 pub use completeness::Expected;
-pub use indicators::{IndicatorValue, Status};
+pub use indicators::{IndicatorValue, Status, SurveyFigure};
 pub use snapshot::{Snapshot, returns_batch, values_batch, values_parquet};
 pub use tasks::TaskProgress;
 pub use values::{CellKey, Cells, of_form};
@@ -85,6 +85,8 @@ pub struct Engine {
     catalog_tables: Tables,
     /// The tree and the forward mapping of each view asked for, built once each.
     view_tables: Mutex<HashMap<chrono::NaiveDate, Arc<Tables>>>,
+    /// Survey estimates (from `pbgdpl-surveys`, through Arrow), by indicator, unit and period.
+    estimates: indicators::Estimates,
 }
 
 impl Engine {
@@ -111,6 +113,7 @@ impl Engine {
             catalog,
             catalog_tables,
             view_tables: Mutex::default(),
+            estimates: indicators::Estimates::new(),
         };
         engine.session(View::Present)?; // fail early on a schema mismatch
         Ok(engine)
@@ -139,6 +142,16 @@ impl Engine {
             cache.insert(date, built.clone());
         }
         Ok(built)
+    }
+
+    /// The engine with survey estimates: an Arrow batch with the columns of
+    /// `pbgdpl_surveys::COLUMNS` (survey, period, indicator, unit key, respondents, counted,
+    /// communes, estimate 0–1, se, effective, publishable, unweighted_communes, clusters). Where a
+    /// catalog survey estimates an indicator, its estimate is the figure shown for the units and
+    /// periods it covers.
+    pub fn with_estimates(mut self, batch: &RecordBatch) -> Result<Engine> {
+        self.estimates = indicators::estimates_of(batch)?;
+        Ok(self)
     }
 
     pub fn catalog(&self) -> &Catalog {

@@ -11,6 +11,7 @@
 
 pub mod pipeline;
 pub mod read;
+pub mod survey;
 pub mod validate;
 
 use std::path::PathBuf;

@@ -222,7 +222,31 @@ pub fn narrative(input: &Report<'_>, date: chrono::NaiveDate) -> Vec<Block> {
             ),
             _ => format!("{}: chưa có số liệu ({} đơn vị báo cáo).", v.indicator, v.reporting),
         };
+        // A survey estimate is judged on the estimate, its interval and sample stated beside it.
+        let sentence = match (&v.survey, crate::text::source_text(v)) {
+            (Some(s), Some(src)) => format!(
+                "{} Số liệu từ {src}; sai số ±{} điểm phần trăm (độ tin cậy 95 %).",
+                sentence,
+                s.margin.map(|m| decimal_vi(m, 1)).unwrap_or_else(|| "?".into())
+            ),
+            _ => sentence,
+        };
         out.push(Block::Para(sentence));
+    }
+    // Survey estimates of indicators without a target this phase (CDS-5 before 2028) are stated too.
+    for v in mine.iter().filter(|v| v.target.is_none() && v.survey.is_some()) {
+        if let (Some(x), Some(src)) = (v.value, crate::text::source_text(v)) {
+            out.push(Block::Para(format!(
+                "{}: {}% theo {src}; sai số ±{} điểm phần trăm (độ tin cậy 95 %).",
+                v.indicator,
+                decimal_vi(x, 2),
+                v.survey
+                    .as_ref()
+                    .and_then(|s| s.margin)
+                    .map(|m| decimal_vi(m, 1))
+                    .unwrap_or_else(|| "?".into())
+            )));
+        }
     }
     // The forms the catalog sets out in sections of their own (activities: F02), with the annual
     // report's year before beside each count.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use pbgdpl_catalog::model::{ImportSummary, ReturnStatus, StoredValue};
-use pbgdpl_catalog::text::decimal_vi;
+use pbgdpl_catalog::text::{decimal_vi, group_vi};
 use pbgdpl_catalog::{Catalog, Issue};
 use pbgdpl_engine::IndicatorValue;
 
@@ -127,12 +127,65 @@ fn fmt_opt(v: Option<f64>, places: usize) -> String {
     v.map(|x| decimal_vi(x, places)).unwrap_or_else(|| "—".into())
 }
 
-/// An indicator's value as people read it: `73,48 %`, `12,5 ‰`, `1.234`, or a dash.
+/// An indicator's value as people read it: `73,48 %`, `12,5 ‰`, `1.234`, or a dash; a survey
+/// estimate with its 95 % interval, `87,50 % (±3,1)`.
 pub fn value_text(v: &IndicatorValue) -> String {
     match v.value {
-        Some(x) if v.measure == "%" || v.measure == "‰" => format!("{} {}", decimal_vi(x, 2), v.measure),
+        Some(x) if v.measure == "%" || v.measure == "‰" => {
+            format!("{} {}{}", decimal_vi(x, 2), v.measure, interval_text(v))
+        }
         Some(x) => decimal_vi(x, 0),
         None => "—".into(),
+    }
+}
+
+/// The 95 % margin of a survey estimate, ` (±3,1)`, marked when the sample is too small to publish;
+/// empty for figures from the forms.
+pub fn interval_text(v: &IndicatorValue) -> String {
+    match &v.survey {
+        Some(s) => {
+            let margin = s
+                .margin
+                .map(|m| format!("±{}", decimal_vi(m, 1)))
+                .unwrap_or_else(|| "±?".into());
+            let small = if s.publishable { "" } else { "; mẫu nhỏ" };
+            format!(" ({margin}{small})")
+        }
+        None => String::new(),
+    }
+}
+
+/// Where a figure an indicator's survey can estimate came from: `khảo sát KS-CDS: 412 phiếu, 38 xã;
+/// KTC 95 % 84,4–90,6 %` or `biểu 01`; `None` for indicators no survey estimates.
+pub fn source_text(v: &IndicatorValue) -> Option<String> {
+    match (&v.source, &v.survey) {
+        (_, Some(s)) => {
+            let interval = match (s.low, s.high) {
+                (Some(l), Some(h)) => format!("; KTC 95 % {}–{} %", decimal_vi(l, 1), decimal_vi(h, 1)),
+                _ => "; không tính được sai số (một cụm)".into(),
+            };
+            let small = if s.publishable {
+                String::new()
+            } else {
+                format!(
+                    "; cỡ mẫu hiệu dụng {} — chưa đủ để công bố",
+                    s.effective.map(|e| decimal_vi(e, 0)).unwrap_or_else(|| "—".into())
+                )
+            };
+            let unweighted = if s.unweighted_communes > 0 {
+                format!("; {} xã chưa có dân số (trọng số 1)", s.unweighted_communes)
+            } else {
+                String::new()
+            };
+            Some(format!(
+                "khảo sát {}: {} phiếu, {} xã{interval}{small}{unweighted}",
+                s.survey,
+                group_vi(s.respondents),
+                v.reporting
+            ))
+        }
+        (Some(_), None) => Some("biểu 01".into()),
+        (None, None) => None,
     }
 }
 
@@ -142,7 +195,7 @@ pub fn timeline(codes: &[&str], rows: &[(String, Vec<IndicatorValue>)]) -> Strin
     let mut out = String::new();
     let _ = write!(out, "{:<22}", "Kỳ");
     for c in codes {
-        let _ = write!(out, " {c:>11}");
+        let _ = write!(out, " {c:>15}");
     }
     out.push('\n');
     for (label, values) in rows {
@@ -153,7 +206,7 @@ pub fn timeline(codes: &[&str], rows: &[(String, Vec<IndicatorValue>)]) -> Strin
                 .find(|v| v.indicator == *c)
                 .map(value_text)
                 .unwrap_or_else(|| "—".into());
-            let _ = write!(out, " {text:>11}");
+            let _ = write!(out, " {text:>15}");
         }
         out.push('\n');
     }
@@ -176,6 +229,8 @@ pub fn indicators(values: &[IndicatorValue], format: Format) -> Result<String> {
                 "status",
                 "coverage",
                 "basis",
+                "source",
+                "margin",
             ])?;
             for v in values {
                 w.write_record([
@@ -189,6 +244,12 @@ pub fn indicators(values: &[IndicatorValue], format: Format) -> Result<String> {
                     v.status.map(|s| s.id().to_owned()).unwrap_or_default(),
                     v.coverage.map(|x| x.to_string()).unwrap_or_default(),
                     v.basis.clone().unwrap_or_default(),
+                    v.source.clone().unwrap_or_default(),
+                    v.survey
+                        .as_ref()
+                        .and_then(|s| s.margin)
+                        .map(|m| m.to_string())
+                        .unwrap_or_default(),
                 ])?;
             }
             Ok(())
@@ -202,13 +263,13 @@ pub fn indicators(values: &[IndicatorValue], format: Format) -> Result<String> {
                     let _ = writeln!(out, "\n{} ({}) — kỳ {}", v.unit_name, v.unit, v.period);
                     let _ = writeln!(
                         out,
-                        "{:<6} {:>12} {:>10} {:<9} {:>9} {:>9}",
+                        "{:<6} {:>15} {:>10} {:<9} {:>9} {:>9}",
                         "Mã", "Giá trị", "Mục tiêu", "Đánh giá", "Chênh", "Bao phủ"
                     );
                 }
                 let _ = writeln!(
                     out,
-                    "{:<6} {:>12} {:>10} {:<9} {:>9} {:>9}",
+                    "{:<6} {:>15} {:>10} {:<9} {:>9} {:>9}",
                     v.indicator,
                     value_text(v),
                     v.target

@@ -311,6 +311,7 @@ fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &Report<'_>) -> Resu
         "Chênh lệch (điểm %)",
         "Tỷ lệ đơn vị báo cáo",
         "Nguồn mục tiêu",
+        "Nguồn số liệu",
     ];
     for (c, t) in heads.iter().enumerate() {
         ws.write_string_with_format(h, c as u16, *t, &st.head)?;
@@ -338,7 +339,11 @@ fn write_indicators(ws: &mut Worksheet, st: &Styles, input: &Report<'_>) -> Resu
             None => ws.write_blank(r, 7, &st.cell)?,
         };
         ws.write_string_with_format(r, 8, v.target_source.as_deref().unwrap_or(""), &st.cell)?;
+        // A survey estimate says so, with its interval; other figures are the forms'.
+        let source = crate::text::source_text(v).unwrap_or_default();
+        ws.write_string_with_format(r, 9, &source, &st.cell)?;
     }
+    ws.set_column_width(9, 60)?;
     // A native Excel chart of the indicators that have targets: value against target, side by side.
     let targeted: Vec<u32> = (h + 1..)
         .zip(input.indicators.iter().filter(|v| v.unit == input.unit))

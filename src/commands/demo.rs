@@ -96,6 +96,55 @@ pub(crate) fn run(ctx: Context, out: &Path, addr: &str, serve: bool) -> anyhow::
             );
         }
     }
+    // The province's online survey of residents (CDS-5) in 2026: one Kobo export per period, a CSV
+    // and an .xlsx, sent as a Sở Tư pháp would.
+    let mut worker = crate::worker::config().map(pbgdpl_ingest::read::isolate::Worker::new);
+    for (i, code) in ["2026S1", "2026P"].iter().enumerate() {
+        let (Some(period), Some(survey)) = (Period::parse(code), catalog.surveys.first()) else {
+            continue;
+        };
+        let rows: Vec<Vec<String>> =
+            pbgdpl_fixtures::survey::generate(catalog, &catalog.province.code, &period, 31 + i as u64, 0.5)
+                .into_iter()
+                .map(|a| a.cells)
+                .collect();
+        let head = pbgdpl_fixtures::survey::header();
+        let (name, bytes) = if i == 0 {
+            (
+                format!("khao-sat-{code}.csv"),
+                pbgdpl_fixtures::survey::to_csv(&head, &rows, true),
+            )
+        } else {
+            (
+                format!("khao-sat-{code}.xlsx"),
+                pbgdpl_fixtures::survey::to_xlsx(&head, &rows),
+            )
+        };
+        std::fs::write(returns_dir.join(&name), &bytes)?;
+        let opts = Options {
+            today: ctx.clock.today(),
+            ..Options::received(ctx.clock.now())
+        };
+        let file = pbgdpl_ingest::survey::SurveyFile {
+            survey: &survey.code,
+            period: code,
+            name: &name,
+            bytes: &bytes,
+        };
+        let report = pbgdpl_ingest::survey::ingest_survey(catalog, &*store, file, &opts, worker.as_mut())?;
+        println!(
+            "Khảo sát {} kỳ {code}: {} phiếu của {} xã, phường ({})",
+            survey.code,
+            report.respondents,
+            report.units,
+            if report.rejected() {
+                "BỊ TỪ CHỐI"
+            } else {
+                "đã nhận"
+            }
+        );
+    }
+    drop(worker);
     let latest = periods.last().copied().context("no demo period")?;
     let engine = ctx.engine(&*store)?;
     let province_name = catalog
@@ -114,7 +163,7 @@ pub(crate) fn run(ctx: Context, out: &Path, addr: &str, serve: bool) -> anyhow::
     println!("\n{province_name} (theo địa giới ngày nay) qua các kỳ:");
     print!(
         "{}",
-        pbgdpl_reports::text::timeline(&["CDS-1", "CDS-2", "HĐ-1", "HĐ-4", "BC-1", "NV-1"], &timeline)
+        pbgdpl_reports::text::timeline(&["CDS-1", "CDS-2", "CDS-5", "HĐ-1", "HĐ-4", "BC-1", "NV-1"], &timeline)
     );
     println!();
     let values = ctx

@@ -7,6 +7,7 @@ mod ops;
 mod push;
 mod report;
 mod serve;
+mod survey;
 mod tables;
 mod template;
 mod user;
@@ -55,7 +56,13 @@ impl Context {
             values: store.latest_values(None)?,
             returns: store.returns(None)?,
         };
-        Ok(Engine::new(self.catalog.clone(), snapshot)?)
+        let engine = Engine::new(self.catalog.clone(), snapshot)?;
+        if !pbgdpl_surveys::any(&self.catalog) {
+            return Ok(engine);
+        }
+        let surveys = store.surveys()?;
+        let samples = self.rt.block_on(pbgdpl_surveys::samples(&engine, &surveys))?;
+        Ok(pbgdpl_surveys::attach(engine, &samples)?)
     }
 
     /// The unit a command is about: the one given (checked against the catalog), else the province.
@@ -153,6 +160,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => report::run(&ctx, &period, unit.as_deref(), view(as_of), &out),
         Command::Serve { addr, secure_cookies } => serve::run(&ctx, &addr, secure_cookies, None),
+        Command::Survey { command } => survey::run(&ctx, command),
         Command::User { command } => user::run(&ctx, command),
         Command::Period { command } => ops::period(&ctx, command),
         Command::Push { to, period } => push::run(&ctx, &to, period.as_ref()),

@@ -16,6 +16,7 @@ mod roundtrip;
 mod samples;
 mod security;
 mod support;
+mod surveys;
 mod tidy;
 mod timeline;
 mod wild;

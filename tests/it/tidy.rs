@@ -20,12 +20,29 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn every_rust_file_opens_with_a_doc_line() {
+/// Every Rust file of the crates, and of the `extra` folders.
+fn sources(extra: &[&str]) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for top in ["src", "ingest", "engine", "reports", "dashboards", "fixtures", "tests"] {
+    for top in [
+        "src",
+        "ingest",
+        "engine",
+        "surveys",
+        "reports",
+        "dashboards",
+        "fixtures",
+    ]
+    .iter()
+    .chain(extra)
+    {
         rust_files(&repo().join(top), &mut files);
     }
+    files
+}
+
+#[test]
+fn every_rust_file_opens_with_a_doc_line() {
+    let files = sources(&["tests"]);
     assert!(files.len() > 40, "found the sources");
     let undocumented: Vec<_> = files
         .iter()
@@ -64,6 +81,46 @@ fn the_crates_keep_the_direction_of_the_data_flow() {
         for b in banned {
             assert!(!have.iter().any(|d| d == b), "{dir} depends on {b}: {have:?}");
         }
+    }
+}
+
+/// Architecture Invariant: polars lives in `pbgdpl-surveys` alone, and `unsafe` in its `bridge.rs`
+/// alone (every other crate forbids it through the workspace lints).
+#[test]
+fn polars_and_unsafe_stay_in_the_survey_crate() {
+    let files = sources(&[]);
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let rel = f.strip_prefix(repo()).unwrap().to_string_lossy().into_owned();
+        if !rel.starts_with("surveys/") {
+            assert!(
+                !text.contains("polars::") && !text.contains("use polars"),
+                "{rel} uses polars"
+            );
+        }
+        if rel != "surveys/src/bridge.rs" {
+            assert!(
+                !text.contains("unsafe {") && !text.contains("allow(unsafe_code)"),
+                "{rel} has unsafe"
+            );
+        }
+    }
+    for dir in [
+        "",
+        "ingest",
+        "ingest/catalog",
+        "ingest/store",
+        "engine",
+        "reports",
+        "dashboards",
+        "fixtures",
+    ] {
+        let manifest = std::fs::read_to_string(repo().join(dir).join("Cargo.toml")).unwrap();
+        let deps = &manifest[manifest.find("[dependencies]").unwrap_or(0)..];
+        assert!(
+            !deps.lines().any(|l| l.starts_with("polars")),
+            "{dir}/Cargo.toml depends on polars"
+        );
     }
 }
 

@@ -23,8 +23,8 @@ pub use access::{Denied, Role, User};
 pub use catalog::{
     Area, Catalog, CatalogIssue, CatalogSource, ColumnDef, ColumnRole, ColumnType, DoneRule, Due, Form, FormRule,
     Indicator, IndicatorKind, Period, PeriodCalendar, PeriodKind, PeriodKindDef, PeriodSpec, Phase, Plan, ProvinceInfo,
-    RowDef, SenderLevel, Target, Task, TaskDue, Term, Tree, Unit, UnitKind, Units, is_late, normalize_row_code,
-    present, received_on,
+    RowDef, SenderLevel, Survey, SurveyEstimate, Target, Task, TaskDue, Term, Tree, Unit, UnitKind, Units,
+    column_matches, is_late, normalize_row_code, present, received_on,
 };
 pub use clock::{CLOCK_ENV, Clock, local_date, vietnam_date};
 pub use fault::Fault;

@@ -97,6 +97,24 @@ pub enum Rule {
     /// A count beyond the plausible bound the catalog sets (a typo, or a hostile number).
     OutOfRange,
     Jump,
+    /// Survey files: a column the survey definition needs is not in the header.
+    MissingColumn,
+    /// An answer that is not one the survey admits.
+    BadAnswer,
+    /// A blank answer to a required question.
+    MissingAnswer,
+    /// A residence that is neither urban nor rural.
+    BadArea,
+    /// A weight that is not a positive number.
+    BadWeight,
+    /// An answer dated outside the survey's period.
+    OutsidePeriod,
+    /// The same respondent twice.
+    DuplicateRespondent,
+    /// A file with no respondent.
+    EmptySurvey,
+    /// A survey the catalog does not define.
+    UnknownSurvey,
 }
 
 impl Rule {
@@ -125,6 +143,15 @@ impl Rule {
             Rule::TooLarge => "too_large",
             Rule::OutOfRange => "out_of_range",
             Rule::Jump => "jump",
+            Rule::MissingColumn => "missing_column",
+            Rule::BadAnswer => "bad_answer",
+            Rule::MissingAnswer => "missing_answer",
+            Rule::BadArea => "bad_area",
+            Rule::BadWeight => "bad_weight",
+            Rule::OutsidePeriod => "outside_period",
+            Rule::DuplicateRespondent => "duplicate_respondent",
+            Rule::EmptySurvey => "empty_survey",
+            Rule::UnknownSurvey => "unknown_survey",
         }
     }
 }
@@ -332,4 +359,50 @@ mod tests {
         assert_eq!(a1(0, 26), "AA1");
         assert_eq!(a1(1_048_575, 16_383), "XFD1048576");
     }
+}
+
+/// One respondent of a survey file, as validated: the unit's code as resolved at the period's end,
+/// the answers spelled as the catalog spells them (by indicator), the row it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurveyRow {
+    /// The file's row number (1-based, as a spreadsheet shows it).
+    pub line: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respondent: Option<String>,
+    pub unit: String,
+    /// `urban` or `rural` (the catalog's `Area` ids), when the file says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<chrono::NaiveDate>,
+    pub answers: std::collections::BTreeMap<String, String>,
+}
+
+/// An accepted survey file, to store as a new version of (survey, period).
+#[derive(Debug, Clone)]
+pub struct SurveySubmission {
+    pub survey: String,
+    pub period: String,
+    pub rows: Vec<SurveyRow>,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub submitted_by: Option<String>,
+    /// `file`, `api` or `web`.
+    pub source: String,
+    pub client: Option<String>,
+    pub file_name: Option<String>,
+    pub file_sha256: Option<String>,
+}
+
+/// The latest stored version of a survey for a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurveyVersion {
+    pub survey: String,
+    pub period: String,
+    pub version: i64,
+    pub received_at: String,
+    pub submitted_by: Option<String>,
+    pub file_name: Option<String>,
+    pub rows: Vec<SurveyRow>,
 }

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use pbgdpl_catalog::model::{CellValue, ReturnRecord, StoredValue};
+use pbgdpl_catalog::model::{CellValue, ReturnRecord, StoredValue, SurveySubmission, SurveyVersion};
 use pbgdpl_catalog::{Fault, Issue, Role, User};
 use serde::Serialize;
 
@@ -224,6 +224,11 @@ pub trait Store: Send + Sync {
     fn submit(&self, subs: &[Submission]) -> Result<Vec<Result<Stored, Refused>>>;
     /// Records a refused submission: who sent what, when, and why. No value of it is stored.
     fn log_rejection(&self, r: &Rejection<'_>) -> Result<()>;
+    /// Stores an accepted survey file as a new version of (survey, period), whole, in one write
+    /// transaction that checks the period lock; an identical file changes nothing.
+    fn submit_survey(&self, sub: &SurveySubmission) -> Result<Result<Stored, Refused>>;
+    /// The latest version of every (survey, period), with its respondents.
+    fn surveys(&self) -> Result<Vec<SurveyVersion>>;
     /// Latest accepted values of a period (every unit), or of every period, in long form.
     fn latest_values(&self, period: Option<&str>) -> Result<Vec<StoredValue>>;
     /// The values of the latest version of one return (for the `jump` warning).

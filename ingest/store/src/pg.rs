@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use pbgdpl_catalog::model::{CellValue, ReturnRecord, StoredValue, Value};
+use pbgdpl_catalog::model::{CellValue, ReturnRecord, StoredValue, SurveySubmission, SurveyVersion, Value};
 use pbgdpl_catalog::{Role, User};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -24,8 +24,8 @@ use postgres::{Client, GenericClient, NoTls, Row, Transaction};
 
 use crate::auth::{TOKEN_DAYS, hash_password, random_token, sha256_hex};
 use crate::shared::{
-    content_hash, event, lock, matching_user, no_such_user, rejection_audit, stored_audit, ts, unlock_event,
-    user_added_event, user_of,
+    content_hash, event, lock, matching_user, no_such_user, rejection_audit, stored_audit, survey_audit,
+    survey_content, ts, unlock_event, user_added_event, user_of,
 };
 use crate::{
     Actor, AuditEvent, AuditRecord, Error, PeriodLock, Refused, Rejection, RejectionRecord, Result, Store, Stored,
@@ -358,6 +358,95 @@ impl Store for PostgresStore {
         })
     }
 
+    fn submit_survey(&self, sub: &SurveySubmission) -> Result<Result<Stored, Refused>> {
+        let (json, content) = survey_content(sub)?;
+        self.write(|tx| {
+            // The same order as returns: the period shared (a lock waits for it), then the survey.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))",
+                &[&LOCK_PERIOD, &sub.period],
+            )?;
+            let key = format!("survey/{}/{}", sub.survey, sub.period);
+            tx.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", &[&LOCK_RETURN, &key])?;
+            if tx
+                .query_opt("SELECT 1 FROM period_locks WHERE period = $1", &[&sub.period])?
+                .is_some()
+            {
+                return Ok(Err(Refused::PeriodLocked));
+            }
+            let latest = tx
+                .query_opt(
+                    "SELECT version, content_sha256 FROM survey_versions WHERE survey = $1 AND period = $2
+                     ORDER BY version DESC LIMIT 1",
+                    &[&sub.survey, &sub.period],
+                )?
+                .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+            if let Some((version, hash)) = &latest
+                && *hash == content
+            {
+                return Ok(Ok(Stored {
+                    version: *version,
+                    new_version: false,
+                    changed: Vec::new(),
+                }));
+            }
+            let version = latest.map_or(1, |(v, _)| v + 1);
+            let respondents = sub.rows.len() as i64;
+            tx.execute(
+                "INSERT INTO survey_versions (survey, period, version, received_at, submitted_by, source, client,
+                 file_name, file_sha256, content_sha256, respondents, rows_json)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[
+                    &sub.survey,
+                    &sub.period,
+                    &version,
+                    &ts(sub.received_at),
+                    &sub.submitted_by,
+                    &sub.source,
+                    &sub.client,
+                    &sub.file_name,
+                    &sub.file_sha256,
+                    &content,
+                    &respondents,
+                    &json,
+                ],
+            )?;
+            let (by, e) = survey_audit(sub, version);
+            audit_in(tx, &by, &e)?;
+            Ok(Ok(Stored {
+                version,
+                new_version: true,
+                changed: Vec::new(),
+            }))
+        })
+    }
+
+    fn surveys(&self) -> Result<Vec<SurveyVersion>> {
+        self.read(|c| {
+            let rows = c.query(
+                "SELECT survey, period, version, received_at, submitted_by, file_name, rows_json FROM survey_versions s
+                 WHERE version = (SELECT MAX(version) FROM survey_versions x WHERE x.survey = s.survey AND x.period = s.period)
+                 ORDER BY survey, period",
+                &[],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let json: String = r.get(6);
+                    Ok(SurveyVersion {
+                        survey: r.get(0),
+                        period: r.get(1),
+                        version: r.get(2),
+                        received_at: r.get(3),
+                        submitted_by: r.get(4),
+                        file_name: r.get(5),
+                        rows: serde_json::from_str(&json)
+                            .map_err(|e| Error::Unavailable(format!("survey rows: {e}")))?,
+                    })
+                })
+                .collect()
+        })
+    }
+
     fn latest_values(&self, period: Option<&str>) -> Result<Vec<StoredValue>> {
         self.read(|c| match period {
             Some(p) => values_where(c, "r.period = $1", &[&p]),
@@ -428,7 +517,10 @@ impl Store for PostgresStore {
         // Read on every request: a return another server stored is seen by the next request here.
         self.read(|c| {
             Ok(
-                c.query_one("SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) FROM returns", &[])?
+                c.query_one(
+                    "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) + (SELECT COUNT(*) FROM survey_versions) * 1000000007 FROM returns",
+                    &[],
+                )?
                     .get(0),
             )
         })

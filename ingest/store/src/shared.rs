@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{hex, verify_password};
 use crate::{Actor, AuditEvent, ChangedCell, Error, Rejection, Submission, return_subject};
+use pbgdpl_catalog::model::SurveySubmission;
 
 /// A pool's or a connection's mutex. A panic while holding a connection leaves it usable (the
 /// backend rolls back the open transaction when the next one begins), so a poisoned lock is not a
@@ -146,4 +147,26 @@ pub(crate) fn content_hash(unit: &str, form: &str, period: &str, values: &[CellV
         }
     }
     hex(&h.finalize())
+}
+
+/// A survey file's rows as stored, and the hash that tells an identical re-submission.
+pub(crate) fn survey_content(sub: &SurveySubmission) -> Result<(String, String), Error> {
+    let json = serde_json::to_string(&sub.rows).map_err(|e| Error::Unavailable(e.to_string()))?;
+    let mut h = Sha256::new();
+    for part in [sub.survey.as_str(), sub.period.as_str(), json.as_str()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    Ok((json, hex(&h.finalize())))
+}
+
+/// Who stored a new version of a survey file, and the audit line that says so.
+pub(crate) fn survey_audit(sub: &SurveySubmission, version: i64) -> (Actor, AuditEvent) {
+    let by = Actor {
+        user: sub.submitted_by.clone(),
+        from: sub.client.clone().or_else(|| Some(sub.source.clone())),
+        at: sub.received_at,
+    };
+    let subject = format!("{}/{} v{version} ({} phiếu)", sub.survey, sub.period, sub.rows.len());
+    (by, event("survey.stored", Some(subject), sub.file_name.clone()))
 }

@@ -10,14 +10,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pbgdpl_catalog::model::{CellValue, ReturnRecord, StoredValue, Value};
+use pbgdpl_catalog::model::{CellValue, ReturnRecord, StoredValue, SurveySubmission, SurveyVersion, Value};
 use pbgdpl_catalog::{Role, User};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::auth::{TOKEN_DAYS, hash_password, random_token, sha256_hex};
 use crate::shared::{
-    content_hash, event, lock, matching_user, no_such_user, rejection_audit, stored_audit, ts, unlock_event,
-    user_added_event, user_of,
+    content_hash, event, lock, matching_user, no_such_user, rejection_audit, stored_audit, survey_audit,
+    survey_content, ts, unlock_event, user_added_event, user_of,
 };
 use crate::{
     Actor, AuditEvent, AuditRecord, ChangedCell, Error, PeriodLock, Refused, Rejection, RejectionRecord, Result, Store,
@@ -230,6 +230,94 @@ impl Store for SqliteStore {
         })
     }
 
+    fn submit_survey(&self, sub: &SurveySubmission) -> Result<Result<Stored, Refused>> {
+        let (json, content) = survey_content(sub)?;
+        self.write(|tx| {
+            let locked: bool = tx
+                .prepare_cached("SELECT COUNT(*) FROM period_locks WHERE period = ?1")?
+                .query_row(params![sub.period], |r| r.get::<_, i64>(0))?
+                > 0;
+            if locked {
+                return Ok(Err(Refused::PeriodLocked));
+            }
+            let latest: Option<(i64, String)> = tx
+                .prepare_cached(
+                    "SELECT version, content_sha256 FROM survey_versions WHERE survey = ?1 AND period = ?2
+                     ORDER BY version DESC LIMIT 1",
+                )?
+                .query_row(params![sub.survey, sub.period], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((version, hash)) = &latest
+                && *hash == content
+            {
+                return Ok(Ok(Stored {
+                    version: *version,
+                    new_version: false,
+                    changed: Vec::new(),
+                }));
+            }
+            let version = latest.map_or(1, |(v, _)| v + 1);
+            tx.execute(
+                "INSERT INTO survey_versions (survey, period, version, received_at, submitted_by, source, client,
+                 file_name, file_sha256, content_sha256, respondents, rows_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    sub.survey,
+                    sub.period,
+                    version,
+                    ts(sub.received_at),
+                    sub.submitted_by,
+                    sub.source,
+                    sub.client,
+                    sub.file_name,
+                    sub.file_sha256,
+                    content,
+                    sub.rows.len() as i64,
+                    json
+                ],
+            )?;
+            let (by, e) = survey_audit(sub, version);
+            audit_in(tx, &by, &e)?;
+            Ok(Ok(Stored {
+                version,
+                new_version: true,
+                changed: Vec::new(),
+            }))
+        })
+    }
+
+    fn surveys(&self) -> Result<Vec<SurveyVersion>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT survey, period, version, received_at, submitted_by, file_name, rows_json FROM survey_versions s
+                 WHERE version = (SELECT MAX(version) FROM survey_versions x WHERE x.survey = s.survey AND x.period = s.period)
+                 ORDER BY survey, period",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let json: String = r.get(6)?;
+                Ok((
+                    SurveyVersion {
+                        survey: r.get(0)?,
+                        period: r.get(1)?,
+                        version: r.get(2)?,
+                        received_at: r.get(3)?,
+                        submitted_by: r.get(4)?,
+                        file_name: r.get(5)?,
+                        rows: Vec::new(),
+                    },
+                    json,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut v, json) = row?;
+                v.rows = serde_json::from_str(&json).map_err(|e| Error::Unavailable(format!("survey rows: {e}")))?;
+                out.push(v);
+            }
+            Ok(out)
+        })
+    }
+
     fn latest_values(&self, period: Option<&str>) -> Result<Vec<StoredValue>> {
         self.read(|c| match period {
             Some(p) => SqliteStore::values_where(c, "r.period = ?1", params![p]),
@@ -299,7 +387,7 @@ impl Store for SqliteStore {
     fn generation(&self) -> Result<i64> {
         self.read(|c| {
             Ok(c.query_row(
-                "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) FROM returns",
+                "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) + (SELECT COUNT(*) FROM survey_versions) * 1000000007 FROM returns",
                 [],
                 |r| r.get(0),
             )?)

@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, Utc};
 use pbgdpl_catalog::Role;
-use pbgdpl_catalog::model::{CellValue, Value};
+use pbgdpl_catalog::model::{CellValue, SurveyRow, SurveySubmission, Value};
 use pbgdpl_store::{
     Actor, Error, FILE_NAME, PostgresStore, Refused, SqliteStore, Store, Stored, Submission, TOKEN_DAYS, restore,
     sha256_hex, testing,
@@ -74,7 +74,61 @@ on_every_backend!(
     tokens_expire_rotate_and_die_with_their_user,
     passwords_sessions_and_login_links,
     rejections_are_logged_with_their_rules_and_nothing_stored,
+    survey_files_are_versions_and_a_lock_refuses_them,
 );
+
+fn survey(answers: &[&str]) -> SurveySubmission {
+    SurveySubmission {
+        survey: "KS-CDS".into(),
+        period: "2026S1".into(),
+        rows: answers
+            .iter()
+            .enumerate()
+            .map(|(i, a)| SurveyRow {
+                line: i as u32 + 2,
+                respondent: Some(format!("r{i}")),
+                unit: "99001".into(),
+                area: Some("urban".into()),
+                weight: None,
+                date: None,
+                answers: [("CDS-5".to_owned(), (*a).to_owned())].into_iter().collect(),
+            })
+            .collect(),
+        received_at: at(),
+        submitted_by: Some("stp".into()),
+        source: "api".into(),
+        client: None,
+        file_name: Some("ks.csv".into()),
+        file_sha256: None,
+    }
+}
+
+fn survey_files_are_versions_and_a_lock_refuses_them(store: &dyn Store) {
+    let before = store.generation().unwrap();
+    let first = store.submit_survey(&survey(&["5", "4", "2"])).unwrap().unwrap();
+    assert_eq!((first.version, first.new_version), (1, true));
+    assert_ne!(
+        store.generation().unwrap(),
+        before,
+        "a stored survey changes the generation"
+    );
+    let same = store.submit_survey(&survey(&["5", "4", "2"])).unwrap().unwrap();
+    assert_eq!((same.version, same.new_version), (1, false));
+    let second = store.submit_survey(&survey(&["5", "1"])).unwrap().unwrap();
+    assert_eq!((second.version, second.new_version), (2, true));
+    let latest = store.surveys().unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!((latest[0].version, latest[0].rows.len()), (2, 2));
+    assert_eq!(latest[0].rows[1].answers["CDS-5"], "1");
+    assert!(store.lock_period("2026S1", &Actor::cli(at())).unwrap());
+    assert_eq!(
+        store.submit_survey(&survey(&["3"])).unwrap(),
+        Err(Refused::PeriodLocked)
+    );
+    assert_eq!(store.surveys().unwrap()[0].version, 2);
+    let audit = store.audit_log(None, 50).unwrap();
+    assert_eq!(audit.iter().filter(|a| a.action == "survey.stored").count(), 2);
+}
 
 fn resubmission_is_a_new_version_and_identical_is_a_no_op(store: &dyn Store) {
     let first = one(store, &sub(&[("01", 1, 100), ("02", 1, 50)])).unwrap();

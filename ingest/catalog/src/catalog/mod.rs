@@ -6,12 +6,14 @@ mod form;
 mod indicator;
 mod period;
 mod plan;
+mod survey;
 mod units;
 
 pub use form::{ColumnDef, ColumnRole, ColumnType, Form, FormRule, RowDef, normalize_row_code};
 pub use indicator::{Due, Indicator, IndicatorKind, Term};
 pub use period::{Period, PeriodCalendar, PeriodKind, PeriodKindDef, PeriodSpec, SenderLevel, is_late, received_on};
 pub use plan::{DoneRule, Phase, Plan, Target, Task, TaskDue};
+pub use survey::{Survey, SurveyEstimate, column_matches};
 pub use units::{Area, Tree, Unit, UnitKind, Units, present};
 
 use std::collections::BTreeMap;
@@ -63,8 +65,11 @@ impl CatalogSource {
         let units_name = head.units.file.clone();
         let path = dir.join(&units_name);
         files.insert(units_name, std::fs::read_to_string(&path).map_err(io_err(path))?);
-        for sub in ["forms", "indicators", "plans"] {
+        for sub in ["forms", "indicators", "plans", "surveys"] {
             let sub_dir = dir.join(sub);
+            if sub == "surveys" && !sub_dir.exists() {
+                continue; // a catalog without surveys
+            }
             let entries = std::fs::read_dir(&sub_dir).map_err(io_err(&sub_dir))?;
             for entry in entries {
                 let path = entry.map_err(io_err(&sub_dir))?.path();
@@ -137,6 +142,8 @@ pub struct Catalog {
     pub forms: Vec<Form>,
     pub indicators: Vec<Indicator>,
     pub plans: Vec<Plan>,
+    /// Citizen surveys and the indicators they estimate.
+    pub surveys: Vec<Survey>,
 }
 
 /// Collects issues while a catalog is being loaded.
@@ -320,6 +327,30 @@ impl Catalog {
                 }
             }
         }
+        let mut surveys: Vec<Survey> = Vec::new();
+        for (name, text) in src.files.range("surveys/".to_owned()..) {
+            if !name.starts_with("surveys/") {
+                break;
+            }
+            if let Some(s) = Survey::parse(name, text, &indicators, &mut issues) {
+                if surveys.iter().any(|o| o.code == s.code) {
+                    issues.push(name, None, format!("survey `{}` is defined twice", s.code));
+                }
+                for e in &s.estimates {
+                    if let Some(o) = surveys
+                        .iter()
+                        .find(|o| o.estimates.iter().any(|x| x.indicator == e.indicator))
+                    {
+                        issues.push(
+                            name,
+                            None,
+                            format!("`{}` is already estimated by survey `{}`", e.indicator, o.code),
+                        );
+                    }
+                }
+                surveys.push(s);
+            }
+        }
         if !issues.0.is_empty() {
             return Err(Error::Catalog(issues.0));
         }
@@ -330,6 +361,7 @@ impl Catalog {
             forms,
             indicators,
             plans,
+            surveys,
         })
     }
 
@@ -368,6 +400,17 @@ impl Catalog {
             ));
         }
         Ok(spec)
+    }
+
+    /// The survey whose estimates are `indicator`'s source, if any.
+    pub fn survey_for(&self, indicator: &str) -> Option<(&Survey, &SurveyEstimate)> {
+        self.surveys
+            .iter()
+            .find_map(|s| s.estimates.iter().find(|e| e.indicator == indicator).map(|e| (s, e)))
+    }
+
+    pub fn survey(&self, code: &str) -> Option<&Survey> {
+        self.surveys.iter().find(|s| s.code == code)
     }
 
     pub fn indicator(&self, code: &str) -> Option<&Indicator> {
