@@ -61,6 +61,8 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit_refusals))
         .layer(axum::middleware::map_response(secure_headers))
+        // gzip when the client accepts it (browsers do); small answers are left as they are.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 

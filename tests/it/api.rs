@@ -442,3 +442,36 @@ fn roles_submissions_and_uploads_over_http() {
     ));
     assert!(page.contains("85,00 %"), "CDS-1 = 850/1000 on the page");
 }
+
+/// Answers are gzip-compressed for a client that accepts it (browsers do), and only then.
+#[test]
+fn answers_are_compressed_when_the_client_accepts_gzip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let viewer = user(&store, "lanhdao", "viewer", None);
+    let s = Server::start(&store);
+    let get = |gzip: bool| {
+        let mut req =
+            ureq::get(&format!("{}/api/v1/openapi.json", s.base)).set("Authorization", &format!("Bearer {viewer}"));
+        if gzip {
+            req = req.set("Accept-Encoding", "gzip");
+        }
+        let resp = req.call().unwrap();
+        let encoding = resp.header("Content-Encoding").map(str::to_owned);
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
+        (encoding, body)
+    };
+    let (plain_enc, plain) = get(false);
+    let (gz_enc, gz) = get(true);
+    assert_eq!(plain_enc, None);
+    assert_eq!(gz_enc.as_deref(), Some("gzip"));
+    assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(
+        gz.len() * 3 < plain.len(),
+        "{} bytes gzipped of {}",
+        gz.len(),
+        plain.len()
+    );
+    eprintln!("openapi.json: {} bytes, {} gzipped", plain.len(), gz.len());
+}
