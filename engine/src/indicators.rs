@@ -80,6 +80,9 @@ pub struct IndicatorValue {
     pub survey: Option<SurveyFigure>,
 }
 
+/// The normal quantile of a two-sided 95 % interval (a survey estimate's margin is `Z95 × se`).
+pub const Z95: f64 = 1.959_963_984_540_054;
+
 /// A survey estimate as the engine shows it: the value is `IndicatorValue::value`; here its
 /// precision and sample (`numerator`/`denominator` are then respondents counted / answered).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -604,7 +607,7 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
                 basis = Some("survey".into());
                 let p = e.estimate.unwrap_or(0.0) * ind.scale;
                 let se = e.se.map(|s| s * ind.scale);
-                let margin = se.map(|s| s * 1.959_963_984_540_054);
+                let margin = se.map(|s| s * Z95);
                 (
                     p,
                     SurveyFigure {

@@ -27,7 +27,7 @@ mod values;
 mod view;
 
 pub use completeness::Expected;
-pub use indicators::{IndicatorValue, Status, SurveyFigure};
+pub use indicators::{IndicatorValue, Status, SurveyFigure, Z95};
 pub use snapshot::{Snapshot, returns_batch, values_batch, values_parquet};
 pub use tasks::TaskProgress;
 pub use values::{CellKey, Cells, of_form};

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDate;
 use pbgdpl_catalog::model::{SurveyRow, SurveySubmission, a1};
 use pbgdpl_catalog::text::{clean, fold};
-use pbgdpl_catalog::{Area, Catalog, Issue, Period, Rule, Survey, Unit, column_matches};
+use pbgdpl_catalog::{Catalog, Issue, Period, Rule, Survey, Unit, column_matches};
 use pbgdpl_store::{Refused, Rejection, Store, sha256_hex};
 use serde::Serialize;
 
@@ -549,7 +549,7 @@ fn check_rows(
                     line,
                     respondent,
                     unit: u.code.clone(),
-                    area: area.map(|a| area_id(a).to_owned()),
+                    area: area.map(|a| a.id().to_owned()),
                     weight,
                     date,
                     answers,
@@ -578,13 +578,4 @@ fn check_rows(
         ]);
     }
     Ok((rows, Vec::new()))
-}
-
-/// The catalog's id of an area (`units.csv`'s `area` column).
-pub fn area_id(a: Area) -> &'static str {
-    match a {
-        Area::Urban => "urban",
-        Area::Rural => "rural",
-        Area::Mixed => "mixed",
-    }
 }

@@ -36,15 +36,6 @@ fn json_text(value: &impl serde::Serialize) -> Result<String> {
 /// a table per unit, then the totals.
 pub fn import_summary(catalog: &Catalog, summary: &ImportSummary, dry_run: bool) -> String {
     let mut out = String::new();
-    let issue_line = |kind: &str, e: &Issue| {
-        let place = match (&e.sheet, &e.cell) {
-            (Some(s), Some(c)) => format!("{s}!{c}"),
-            (Some(s), None) => s.clone(),
-            (None, Some(c)) => c.clone(),
-            (None, None) => "tệp".into(),
-        };
-        format!("    {kind} [{}] {place}: {}", e.rule.id(), e.message)
-    };
     for r in &summary.returns {
         let new_version = r.status == ReturnStatus::Accepted && r.version.unwrap_or(1) > 1;
         if r.status != ReturnStatus::Rejected && r.warnings.is_empty() && !new_version {
@@ -125,6 +116,17 @@ pub fn import_summary(catalog: &Catalog, summary: &ImportSummary, dry_run: bool)
 
 fn fmt_opt(v: Option<f64>, places: usize) -> String {
     v.map(|x| decimal_vi(x, places)).unwrap_or_else(|| "—".into())
+}
+
+/// One finding as the command line lists it: `    lỗi [rule] Sheet!B7: message`.
+pub fn issue_line(kind: &str, e: &Issue) -> String {
+    let place = match (&e.sheet, &e.cell) {
+        (Some(s), Some(c)) => format!("{s}!{c}"),
+        (Some(s), None) => s.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) => "tệp".into(),
+    };
+    format!("    {kind} [{}] {place}: {}", e.rule.id(), e.message)
 }
 
 /// An indicator's value as people read it: `73,48 %`, `12,5 ‰`, `1.234`, or a dash; a survey

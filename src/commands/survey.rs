@@ -101,13 +101,8 @@ fn print(report: &SurveyReport, json: bool) -> anyhow::Result<()> {
         _ => {
             let mut t = format!("{head}: BỊ TỪ CHỐI, không lưu gì ({} lỗi)\n", report.errors.len());
             for e in &report.errors {
-                let place = match (&e.sheet, &e.cell) {
-                    (Some(s), Some(c)) => format!("{s}!{c}"),
-                    (None, Some(c)) => c.clone(),
-                    (Some(s), None) => s.clone(),
-                    (None, None) => "tệp".into(),
-                };
-                t.push_str(&format!("    lỗi [{}] {place}: {}\n", e.rule.id(), e.message));
+                t.push_str(&pbgdpl_reports::text::issue_line("lỗi", e));
+                t.push('\n');
             }
             t
         }

@@ -48,9 +48,6 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The normal quantile of a two-sided 95 % interval.
-pub const Z95: f64 = 1.959_963_984_540_054;
-
 /// One respondent, ready for estimation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Respondent {
@@ -190,7 +187,7 @@ pub async fn sample_of(engine: &Engine, survey: &Survey, version: &SurveyVersion
                 .estimates
                 .iter()
                 .map(|e| {
-                    let in_domain = e.area.is_none_or(|a| r.area.as_deref() == Some(area_id(a)));
+                    let in_domain = e.area.is_none_or(|a| r.area.as_deref() == Some(a.id()));
                     let answer = r.answers.get(&e.indicator)?;
                     in_domain.then(|| if e.counts(answer) { 1.0 } else { 0.0 })
                 })
@@ -206,14 +203,6 @@ pub async fn sample_of(engine: &Engine, survey: &Survey, version: &SurveyVersion
         min_respondents: survey.min_respondents,
         min_effective_sample: survey.min_effective_sample,
     }))
-}
-
-fn area_id(a: pbgdpl_catalog::Area) -> &'static str {
-    match a {
-        pbgdpl_catalog::Area::Urban => "urban",
-        pbgdpl_catalog::Area::Rural => "rural",
-        pbgdpl_catalog::Area::Mixed => "mixed",
-    }
 }
 
 /// Column names of the estimates batch, the contract with `Engine::with_estimates`.

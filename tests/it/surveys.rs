@@ -178,7 +178,7 @@ fn survey_estimates_match_an_independent_numpy_computation() {
     let s = province.survey.as_ref().unwrap();
     assert!(s.publishable && s.clusters > 20, "{s:?}");
     let margin = s.margin.unwrap();
-    assert!((margin - 1.959_963_984_540_054 * s.se.unwrap()).abs() < 1e-9);
+    assert!((margin - pbgdpl_engine::Z95 * s.se.unwrap()).abs() < 1e-9);
     assert!(margin > 0.5 && margin < 10.0, "±{margin}");
     let text = pbgdpl_reports::text::value_text(province);
     assert!(text.contains("(±"), "{text}");
