@@ -16,6 +16,20 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
+# axe-core checks every page for accessibility in tests/it/dashboards.rs: npm (Debian's `npm`, unless
+# node came with its own) installs a pinned version into a cache outside the clone.
+if ! command -v npm >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm
+fi
+axe_dir="$HOME/.cache/pbgdpl-npm"
+export PBGDPL_AXE="$axe_dir/node_modules/axe-core/axe.min.js"
+if [ ! -f "$PBGDPL_AXE" ] || ! grep -q '"version": "4.10.3"' "$axe_dir/node_modules/axe-core/package.json"; then
+  mkdir -p "$axe_dir"
+  npm install --prefix "$axe_dir" --no-audit --no-fund --no-save --silent axe-core@4.10.3
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # Architecture Invariant (ARCHITECTURE.md): the engine and the reports link neither SQLite nor calamine,

@@ -291,23 +291,82 @@ async fn list_returns(
     Ok(Json(serde_json::Value::Array(out)))
 }
 
+/// `GET /api/v1/indicators`'s parameters beyond period and unit: for large answers (a 3,000-unit
+/// province's is megabytes) a page, one indicator, or the fields needed.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Slice {
+    period: Option<String>,
+    unit: Option<String>,
+    /// Only this indicator (`CDS-1`).
+    indicator: Option<String>,
+    /// Comma-separated fields of each value (`unit,indicator,value,status`).
+    fields: Option<String>,
+    /// At most this many values (after `offset`).
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+impl Slice {
+    fn is_whole(&self) -> bool {
+        self.indicator.is_none() && self.fields.is_none() && self.limit.is_none() && self.offset.is_none()
+    }
+}
+
+/// The values a slice selects, as JSON, with the total before paging.
+fn sliced(values: &[&pbgdpl_engine::IndicatorValue], q: &Slice) -> Result<(usize, Vec<serde_json::Value>), AppError> {
+    let picked: Vec<&&pbgdpl_engine::IndicatorValue> = values
+        .iter()
+        .filter(|v| q.indicator.as_deref().is_none_or(|i| v.indicator == i))
+        .collect();
+    let total = picked.len();
+    let fields: Option<Vec<&str>> = q
+        .fields
+        .as_deref()
+        .map(|f| f.split(',').map(str::trim).filter(|f| !f.is_empty()).collect());
+    let mut out = Vec::new();
+    for v in picked
+        .into_iter()
+        .skip(q.offset.unwrap_or(0))
+        .take(q.limit.unwrap_or(usize::MAX))
+    {
+        let mut json = serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))?;
+        if let (Some(fields), serde_json::Value::Object(map)) = (&fields, &mut json) {
+            if let Some(bad) = fields
+                .iter()
+                .find(|f| !map.contains_key(**f) && !OPTIONAL_FIELDS.contains(f))
+            {
+                return Err(AppError::BadRequest(format!(
+                    "Trường \"{bad}\" không có trong kết quả chỉ tiêu"
+                )));
+            }
+            map.retain(|k, _| fields.contains(&k.as_str()));
+        }
+        out.push(json);
+    }
+    Ok((total, out))
+}
+
+/// Fields present only for some values (a survey's), which may be asked for on any.
+const OPTIONAL_FIELDS: [&str; 2] = ["source", "survey"];
+
 /// Indicators for a unit (default: the province) and its children; a reporter gets its own unit and
-/// the province level only, never a sibling's figures.
+/// the province level only, never a sibling's figures. With `indicator`, `fields`, `limit` and
+/// `offset` a slice of them, the total in `x-total-count`.
 #[utoipa::path(get, path = "/api/v1/indicators",
-    params(("period" = Option<String>, Query, description = "2026S1, 2026P, 2026 or a phase 2025-2027"), ("unit" = Option<String>, Query)),
+    params(("period" = Option<String>, Query, description = "2026S1, 2026P, 2026 or a phase 2025-2027"), ("unit" = Option<String>, Query),
+        ("indicator" = Option<String>, Query, description = "only this indicator"),
+        ("fields" = Option<String>, Query, description = "comma-separated fields of each value, e.g. unit,indicator,value,status"),
+        ("limit" = Option<usize>, Query, description = "at most this many values"),
+        ("offset" = Option<usize>, Query, description = "skip this many values first")),
     responses(
-        (status = 200, description = "indicator values", body = Vec<pbgdpl_engine::IndicatorValue>),
-        (status = 400, description = "unknown period or unit, or a period outside the catalog's programmes"),
+        (status = 200, description = "indicator values (x-total-count: the number before limit and offset)", body = Vec<pbgdpl_engine::IndicatorValue>),
+        (status = 400, description = "unknown period, unit or field, or a period outside the catalog's programmes"),
         (status = 401, description = "no valid token"),
         (status = 403, description = "another unit's figures")))]
-async fn indicators(
-    State(state): State<AppState>,
-    who: ApiUser,
-    Query(q): Query<PeriodUnit>,
-) -> Result<Response, AppError> {
-    let (spec, unit) = state.resolve(q.period, q.unit).await?;
+async fn indicators(State(state): State<AppState>, who: ApiUser, Query(q): Query<Slice>) -> Result<Response, AppError> {
+    let (spec, unit) = state.resolve(q.period.clone(), q.unit.clone()).await?;
     who.user.check_view(&unit, &state.catalog.province.code)?;
-    if who.user.sees_all_units() {
+    if who.user.sees_all_units() && q.is_whole() {
         let json = state.indicators_json(&spec, &unit).await?;
         return Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response());
     }
@@ -317,7 +376,8 @@ async fn indicators(
     let own = who.user.unit.as_deref();
     let mine: Vec<_> = values
         .iter()
-        .filter(|v| v.unit == unit || Some(v.unit.as_str()) == own)
+        .filter(|v| who.user.sees_all_units() || v.unit == unit || Some(v.unit.as_str()) == own)
         .collect();
-    Ok(Json(mine).into_response())
+    let (total, out) = sliced(&mine, &q)?;
+    Ok(([("x-total-count", total.to_string())], Json(out)).into_response())
 }

@@ -11,6 +11,9 @@
 
 mod api;
 mod error;
+mod grid;
+mod indicator;
+mod map;
 mod pages;
 mod session;
 mod state;
@@ -37,7 +40,9 @@ pub fn app(state: AppState) -> Router {
     let timeout = state.config().request_timeout;
     Router::new()
         .route("/", get(pages::overview))
-        .route("/chi-tieu/{code}", get(pages::indicator))
+        .route("/chi-tieu/{code}", get(indicator::page))
+        .route("/chi-tieu/{code}/nguon", get(indicator::sources))
+        .route("/chi-tieu/{code}/ban-do", get(indicator::full_map))
         .route("/nop-bao-cao", get(pages::submissions))
         .route("/ky/{period}/{action}", post(pages::lock_period))
         .route("/don-vi/{code}", get(pages::unit))

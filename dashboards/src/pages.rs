@@ -6,13 +6,14 @@
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
-use pbgdpl_catalog::text::{decimal_vi, group_vi};
-use pbgdpl_catalog::{Indicator, Period, PeriodSpec, Role, local_date};
+use pbgdpl_catalog::text::decimal_vi;
+use pbgdpl_catalog::{Period, PeriodSpec, Role, local_date};
 use pbgdpl_engine::{IndicatorValue, Status};
 use serde::Deserialize;
 
+use crate::grid::{ALL, Cell, Choice, Grid, GridQuery, Row};
 use crate::session::SessionUser;
-use crate::views::{self, Choice, Layout, Link, render};
+use crate::views::{self, Layout, Link, render};
 use crate::{AppError, AppState};
 
 /// `?period=&unit=` as every page and the API take them.
@@ -55,23 +56,26 @@ impl FromRequestParts<AppState> for Viewer {
 }
 
 /// The value as the reports write it (with a survey estimate's interval), "Chưa có số liệu" when none.
-fn value_text(v: &IndicatorValue) -> String {
+pub(crate) fn value_text(v: &IndicatorValue) -> String {
     match v.value {
         Some(_) => pbgdpl_reports::text::value_text(v),
         None => "Chưa có số liệu".into(),
     }
 }
 
-fn date_vi(iso: &str) -> String {
+pub(crate) fn date_vi(iso: &str) -> String {
     match iso.split('-').collect::<Vec<_>>().as_slice() {
         [y, m, d] => format!("{d}/{m}/{y}"),
         _ => iso.to_owned(),
     }
 }
 
-fn query(spec: &impl std::fmt::Display, unit: &str) -> String {
-    format!("?period={spec}&unit={unit}")
+pub(crate) fn query(spec: &impl std::fmt::Display, unit: &str) -> String {
+    format!("?period={spec}&unit={}", crate::grid::encode(unit))
 }
+
+/// The most units the frame's unit select lists.
+const UNIT_SELECT_MAX: usize = 300;
 
 /// The page frame: navigation, period and unit selectors, the user, and the body.
 pub(crate) async fn frame(
@@ -88,24 +92,29 @@ pub(crate) async fn frame(
     }
     let periods = listed
         .iter()
-        .map(|code| Choice {
+        .map(|code| views::Choice {
             label: Period::parse(code).map(|p| p.label()).unwrap_or_else(|| code.clone()),
             selected: *code == current,
             value: code.clone(),
         })
         .collect();
     let cat = &state.catalog;
-    let units = cat
+    let mut units: Vec<views::Choice> = cat
         .units
         .subtree(&cat.province.code)
         .into_iter()
         .filter(|u| v.who.user.may_view(&u.code, &cat.province.code))
-        .map(|u| Choice {
+        .map(|u| views::Choice {
             value: u.code.clone(),
             label: format!("{} ({})", u.name, u.code),
             selected: u.code == v.unit,
         })
         .collect();
+    // A select of 3,000 communes weighs more than the page: a code field then, and the tables and
+    // the map link to every unit.
+    if units.len() > UNIT_SELECT_MAX {
+        units.clear();
+    }
     let q = query(&current, &v.unit);
     let own = v.who.user.unit.clone().unwrap_or_else(|| v.unit.clone());
     let unit_page = if v.who.user.sees_all_units() {
@@ -139,6 +148,7 @@ pub(crate) async fn frame(
         nav,
         periods,
         units,
+        unit: v.unit.clone(),
         csrf: v.who.csrf.clone(),
         user: v.who.user.name.clone(),
         body,
@@ -166,34 +176,19 @@ async fn overview_body(state: &AppState, sees_all: bool, spec: &PeriodSpec, unit
         .map(|u| u.name.clone())
         .unwrap_or_default();
     let values = state.indicators(spec, unit).await?;
-    // A small trend per tile: the indicator over every period with data (results are cached).
-    let mut trends: std::collections::HashMap<String, Vec<(String, Option<f64>)>> = Default::default();
     let periods = state.periods_with_data().await?;
     // A sparkline is too small for the mark's label: the line alone says where the units changed.
-    let marks: Vec<_> = pbgdpl_reports::charts::reorganisation_marks(&state.catalog, &periods)
-        .into_iter()
-        .map(|m| pbgdpl_reports::charts::Mark {
-            label: String::new(),
-            ..m
-        })
-        .collect();
-    for p in periods {
-        for v in state
-            .indicators(&PeriodSpec::Single(p), unit)
-            .await?
-            .iter()
-            .filter(|v| v.unit == unit)
-        {
-            trends.entry(v.indicator.clone()).or_default().push((p.code(), v.value));
-        }
-    }
+    let marks = pbgdpl_reports::charts::reorganisation_marks(&state.catalog, &periods);
     let mut tiles = Vec::new();
     for v in values.iter().filter(|v| v.unit == unit) {
-        let spark = match trends.get(&v.indicator) {
-            Some(points) if points.iter().filter(|p| p.1.is_some()).count() > 1 => {
-                pbgdpl_reports::charts::trend_svg("", points, v.target, &marks, (230, 90)).unwrap_or_default()
-            }
-            _ => String::new(),
+        let points = crate::indicator::trend_points(state, &v.indicator, unit).await?;
+        let (spark, spark_text) = if points.iter().filter(|p| p.value.is_some()).count() > 1 {
+            (
+                pbgdpl_reports::charts::sparkline_svg(&points, &marks, (240, 56))?,
+                crate::indicator::trend_text(&points, &v.measure),
+            )
+        } else {
+            (String::new(), String::new())
         };
         let (badge, class) = match v.status {
             Some(Status::Dat) => ("Đạt", "ok"),
@@ -226,6 +221,7 @@ async fn overview_body(state: &AppState, sees_all: bool, spec: &PeriodSpec, unit
             }),
             source: pbgdpl_reports::text::source_text(v),
             spark,
+            spark_text,
             href: format!("/chi-tieu/{}{}", v.indicator, query(spec, unit)),
         });
     }
@@ -275,147 +271,7 @@ async fn overview_body(state: &AppState, sees_all: bool, spec: &PeriodSpec, unit
     })
 }
 
-/// Chỉ tiêu: the indicator's trend with its target, and its units ranked, each linked to its returns.
-pub(crate) async fn indicator(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(code): Path<String>,
-) -> Result<Response, AppError> {
-    let ind = state
-        .catalog
-        .indicator(&code)
-        .ok_or_else(|| AppError::BadRequest(format!("Chỉ tiêu \"{code}\" không có trong danh mục")))?
-        .clone();
-    let key = format!("indicator/{code}?{}&{}&{}", v.spec, v.unit, v.who.user.sees_all_units());
-    let body = state
-        .cached_page(
-            key,
-            indicator_body(&state, v.who.user.sees_all_units(), &ind, &v.spec, &v.unit),
-        )
-        .await?;
-    frame(&state, &v, &format!("Chỉ tiêu {}", ind.code), "Chỉ tiêu", &body).await
-}
-
-async fn indicator_body(
-    state: &AppState,
-    sees_all: bool,
-    ind: &Indicator,
-    spec: &PeriodSpec,
-    unit: &str,
-) -> Result<String, AppError> {
-    let code = ind.code.as_str();
-    let mut trend = Vec::new();
-    let mut target = None;
-    let periods = state.periods_with_data().await?;
-    let marks = pbgdpl_reports::charts::reorganisation_marks(&state.catalog, &periods);
-    for p in periods {
-        let vs = state.indicators(&PeriodSpec::Single(p), unit).await?;
-        let v = vs.iter().find(|v| v.indicator == code && v.unit == unit);
-        target = target.or(v.and_then(|v| v.target));
-        trend.push((p.code(), v.and_then(|v| v.value)));
-    }
-    let values = state.indicators(spec, unit).await?;
-    let this = values.iter().find(|v| v.indicator == code && v.unit == unit).cloned();
-    let trend_svg =
-        pbgdpl_reports::charts::trend_svg(&format!("{} qua các kỳ", ind.code), &trend, target, &marks, (640, 280))?;
-    // Other units' figures are for the Department and leaders, not for another unit's reporter.
-    let mut children: Vec<&IndicatorValue> = values
-        .iter()
-        .filter(|v| v.indicator == code && v.unit != unit && sees_all)
-        .collect();
-    children.sort_by(|a, b| b.value.unwrap_or(f64::MIN).total_cmp(&a.value.unwrap_or(f64::MIN)));
-    let ranked: Vec<(String, f64)> = children
-        .iter()
-        .filter_map(|v| v.value.map(|x| (v.unit_name.clone(), x)))
-        .take(30)
-        .collect();
-    let rank_svg = pbgdpl_reports::charts::ranking_svg(
-        &format!("{} theo đơn vị (30 đơn vị đầu)", ind.code),
-        &ranked,
-        this.as_ref().and_then(|t| t.target),
-        640,
-    )?;
-    let rows = children
-        .iter()
-        .enumerate()
-        .map(|(i, v)| views::RankRow {
-            n: i + 1,
-            unit: v.unit.clone(),
-            href: format!("/don-vi/{}?period={spec}", v.unit),
-            name: v.unit_name.clone(),
-            value: if v.value.is_some() { value_text(v) } else { "—".into() },
-            numerator: v.numerator.map(group_vi).unwrap_or_else(|| "—".into()),
-            denominator: v.denominator.map(group_vi).unwrap_or_else(|| "—".into()),
-            status: v.status.map(|s| s.label()).unwrap_or(""),
-        })
-        .collect();
-    // Urban against rural: the indicators whose numerators are the area columns of the same row, shown
-    // side by side on either's page (CDS-1 and CDS-2).
-    let cat = &state.catalog;
-    let same_row = |a: &Indicator| a.numerator.first().map(|t| (t.form.clone(), t.row.clone()));
-    let is_area = |i: &Indicator| {
-        i.numerator.first().is_some_and(|t| {
-            cat.form(&t.form)
-                .and_then(|f| f.column(t.column))
-                .is_some_and(|c| c.area.is_some())
-        })
-    };
-    let area_pair: Vec<&IndicatorValue> = if is_area(ind) {
-        values
-            .iter()
-            .filter(|v| v.unit == unit)
-            .filter(|v| {
-                cat.indicator(&v.indicator)
-                    .is_some_and(|i| is_area(i) && same_row(i) == same_row(ind))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let areas = if area_pair.len() > 1 {
-        area_pair
-            .iter()
-            .map(|v| views::AreaCell {
-                href: format!("/chi-tieu/{}{}", v.indicator, query(spec, unit)),
-                code: v.indicator.clone(),
-                value: value_text(v),
-                status: v.status.map(|s| s.label()).unwrap_or(""),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let headline = this.as_ref().map(|v| views::Headline {
-        code: v.indicator.clone(),
-        raw: v.value.map(|x| x.to_string()).unwrap_or_default(),
-        text: format!(
-            "{} {}",
-            value_text(v),
-            v.status.map(|s| format!("— {}", s.label())).unwrap_or_default()
-        ),
-        source: pbgdpl_reports::text::source_text(v),
-    });
-    let options = cat
-        .indicators
-        .iter()
-        .map(|i| Link {
-            href: format!("/chi-tieu/{}{}", i.code, query(spec, unit)),
-            label: i.code.clone(),
-            active: i.code == code,
-        })
-        .collect();
-    render(&views::IndicatorPage {
-        name: ind.name.clone(),
-        options,
-        headline,
-        areas,
-        trend_svg,
-        rank_svg,
-        rows,
-    })
-}
-
-fn single(spec: &PeriodSpec, what: &str) -> Result<Period, AppError> {
+pub(crate) fn single(spec: &PeriodSpec, what: &str) -> Result<Period, AppError> {
     match spec {
         PeriodSpec::Single(p) => Ok(*p),
         PeriodSpec::Years { .. } => Err(AppError::BadRequest(format!(
@@ -425,7 +281,11 @@ fn single(spec: &PeriodSpec, what: &str) -> Result<Period, AppError> {
 }
 
 /// Tình hình nộp báo cáo: expected, received, late and missing returns, by unit, with the deadline.
-pub(crate) async fn submissions(State(state): State<AppState>, mut v: Viewer) -> Result<Response, AppError> {
+pub(crate) async fn submissions(
+    State(state): State<AppState>,
+    mut v: Viewer,
+    Query(g): Query<GridQuery>,
+) -> Result<Response, AppError> {
     // A reporter sees its own unit's returns only.
     if !v.who.user.sees_all_units()
         && let Some(own) = v.who.user.unit.clone()
@@ -457,25 +317,111 @@ pub(crate) async fn submissions(State(state): State<AppState>, mut v: Viewer) ->
     let due = engine.completeness(&period, &v.unit);
     let expected = due.len();
     let received = due.iter().filter(|e| e.received.is_some()).count();
+    let former = state.catalog.units.former_districts();
     let rows = due
         .iter()
-        .map(|e| views::SubmissionRow {
-            class: match (e.received, e.late()) {
-                (None, _) => "missing",
-                (Some(_), true) => "late",
-                (Some(_), false) => "ok",
-            },
-            code: e.unit.code.clone(),
-            // By key: a code reused after the 2025 merger names another unit today.
-            href: format!("/don-vi/{}?period={code}", e.unit.key),
-            name: e.unit.name.clone(),
-            form: e.form.id.clone(),
-            deadline: e.deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-            received: e.received.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-            version: e.version.map(|v| v.to_string()).unwrap_or_default(),
-            status: e.status_label(),
+        .map(|e| {
+            let (class, tag) = match (e.received, e.late()) {
+                (None, _) => ("missing", "chua-gui"),
+                (Some(_), true) => ("late", "gui-muon"),
+                (Some(_), false) => ("ok", "dung-han"),
+            };
+            let mut tags = vec![tag];
+            if e.received.is_some() {
+                tags.push("da-gui");
+            }
+            let day = |d: Option<chrono::NaiveDate>| {
+                Cell::date(
+                    d.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+                    d.map(|d| d.to_string()),
+                )
+            };
+            Row {
+                cells: vec![
+                    Cell::text(e.unit.code.clone()),
+                    // By key: a code reused after the 2025 merger names another unit today.
+                    Cell::link(e.unit.name.clone(), format!("/don-vi/{}?period={code}", e.unit.key)),
+                    Cell::text(e.unit.kind.label()),
+                    Cell::text(e.form.id.clone()),
+                    day(e.deadline),
+                    day(e.received),
+                    Cell::int(e.version),
+                    Cell::text(e.status_label()),
+                ],
+                tags,
+                groups: vec![
+                    ("loai", e.unit.kind.label().to_owned()),
+                    ("bieu", e.form.id.clone()),
+                    (
+                        "huyen-cu",
+                        former
+                            .get(&e.unit.key)
+                            .cloned()
+                            .unwrap_or_else(|| "Không thuộc huyện cũ".into()),
+                    ),
+                ],
+                class,
+                unit: Some(e.unit.key.clone()),
+            }
         })
         .collect();
+    let grid = Grid {
+        title: format!("Báo cáo phải gửi kỳ {} — {}", period.label(), v.unit),
+        columns: crate::grid::columns(&[
+            "Mã",
+            "Đơn vị",
+            "Loại",
+            "Biểu",
+            "Hạn gửi",
+            "Ngày nhận",
+            "Phiên bản",
+            "Tình trạng",
+        ]),
+        rows,
+        filters: vec![
+            Choice {
+                id: ALL,
+                label: "Tất cả",
+            },
+            Choice {
+                id: "chua-gui",
+                label: "Chưa gửi",
+            },
+            Choice {
+                id: "gui-muon",
+                label: "Gửi muộn",
+            },
+            Choice {
+                id: "dung-han",
+                label: "Gửi đúng hạn",
+            },
+            Choice {
+                id: "da-gui",
+                label: "Đã gửi",
+            },
+        ],
+        default_filter: ALL,
+        groups: vec![
+            Choice {
+                id: "loai",
+                label: "Loại đơn vị",
+            },
+            Choice {
+                id: "bieu",
+                label: "Biểu",
+            },
+            Choice {
+                id: "huyen-cu",
+                label: "Huyện cũ (trước 01/07/2025)",
+            },
+        ],
+        file: format!("nop-bao-cao_{}_{code}", v.unit),
+    };
+    if let Some(format) = g.download() {
+        return grid.download(&g, format);
+    }
+    let base = vec![("period".to_owned(), code.clone()), ("unit".to_owned(), v.unit.clone())];
+    let table = grid.html(&g, "/nop-bao-cao", &base)?;
     let body = render(&views::Submissions {
         // Once the report is sent the Department locks the period; say so, since uploads for it are
         // refused.
@@ -494,7 +440,7 @@ pub(crate) async fn submissions(State(state): State<AppState>, mut v: Viewer) ->
         },
         late: due.iter().filter(|e| e.late()).count(),
         missing: expected - received,
-        rows,
+        table,
     })?;
     frame(
         &state,

@@ -32,7 +32,9 @@ pub(crate) struct Layout<'a> {
     pub province: String,
     pub nav: Vec<Link>,
     pub periods: Vec<Choice>,
+    /// The unit select's options; empty when there are too many for a select (a text field then).
     pub units: Vec<Choice>,
+    pub unit: String,
     pub csrf: String,
     pub user: String,
     /// The page's own body, rendered by its template.
@@ -64,6 +66,8 @@ pub(crate) struct Tile {
     /// Survey or form 01, for an indicator a survey estimates.
     pub source: Option<String>,
     pub spark: String,
+    /// The sparkline's text alternative: every period's figure.
+    pub spark_text: String,
     pub href: String,
 }
 
@@ -97,23 +101,16 @@ pub(crate) struct Headline {
     pub raw: String,
     pub text: String,
     pub source: Option<String>,
+    /// Numerator and denominator, when the figure is a ratio of sums.
+    pub detail: String,
+    /// The returns and cells behind the figure, for those who may see them.
+    pub href: Option<String>,
 }
 
 pub(crate) struct AreaCell {
     pub href: String,
     pub code: String,
     pub value: String,
-    pub status: &'static str,
-}
-
-pub(crate) struct RankRow {
-    pub n: usize,
-    pub unit: String,
-    pub href: String,
-    pub name: String,
-    pub value: String,
-    pub numerator: String,
-    pub denominator: String,
     pub status: &'static str,
 }
 
@@ -125,8 +122,28 @@ pub(crate) struct IndicatorPage {
     pub headline: Option<Headline>,
     pub areas: Vec<AreaCell>,
     pub trend_svg: String,
+    pub trend_text: String,
+    /// The children on a map (empty when none has coordinates).
+    pub map: String,
     pub rank_svg: String,
-    pub rows: Vec<RankRow>,
+    /// The children's table (empty for a reporter or a unit without children).
+    pub table: String,
+}
+
+/// Số liệu gốc: the returns and cells behind a figure.
+#[derive(Template)]
+#[template(path = "sources.html")]
+pub(crate) struct SourcesPage {
+    pub sub: String,
+    pub back: String,
+    pub value: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub numerator_terms: String,
+    pub denominator_terms: String,
+    /// When a survey, not these cells, makes the figure.
+    pub survey: Option<String>,
+    pub table: String,
 }
 
 pub(crate) struct LockBanner {
@@ -142,18 +159,6 @@ pub(crate) struct LockButton {
     pub unit: String,
 }
 
-pub(crate) struct SubmissionRow {
-    pub class: &'static str,
-    pub code: String,
-    pub href: String,
-    pub name: String,
-    pub form: String,
-    pub deadline: String,
-    pub received: String,
-    pub version: String,
-    pub status: &'static str,
-}
-
 #[derive(Template)]
 #[template(path = "submissions.html")]
 pub(crate) struct Submissions {
@@ -164,7 +169,7 @@ pub(crate) struct Submissions {
     pub received_pct: String,
     pub late: usize,
     pub missing: usize,
-    pub rows: Vec<SubmissionRow>,
+    pub table: String,
 }
 
 pub(crate) struct VersionRow {

@@ -85,16 +85,39 @@ fn png(size: (u32, u32), draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift
     Ok(Png { bytes, width, height })
 }
 
-/// A line of an indicator's value across periods, with its target as a dashed line.
-/// `points` are (period label, value); a period without data leaves a gap.
+/// One point of a trend: the period's code (`2026S1` is a half-year, `2026P`/`2026` a year), the
+/// value (none: a gap in the line) and the target in force for that period (targets change by phase).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    pub label: String,
+    pub value: Option<f64>,
+    pub target: Option<f64>,
+}
+
+impl TrendPoint {
+    /// A half-year's figure: drawn hollow, since it counts six months and reads lower than a year's.
+    fn semiannual(&self) -> bool {
+        self.label.ends_with("S1")
+    }
+}
+
+/// A line of an indicator's value across periods — years filled, half-years hollow —, its target as a
+/// dashed line that steps where a phase changes, the reorganisations as marks, and a legend under the
+/// plot (never over the line). `target_label` names the target (e.g. its phase).
 pub fn trend_svg(
     title: &str,
-    points: &[(String, Option<f64>)],
-    target: Option<f64>,
+    points: &[TrendPoint],
+    target_label: &str,
     marks: &[Mark],
     size: (u32, u32),
 ) -> Result<String> {
-    svg(size, |root| trend(root, title, points, target, marks))
+    svg(size, |root| trend(root, title, points, target_label, marks))
+}
+
+/// A sparkline for a tile: the line and its points (half-years hollow), the target dashed, the last
+/// point emphasised; no axes, labels or legend — the tile's text says the value and its target.
+pub fn sparkline_svg(points: &[TrendPoint], marks: &[Mark], size: (u32, u32)) -> Result<String> {
+    svg(size, |root| sparkline(root, points, marks))
 }
 
 /// A vertical mark between two points of a trend: an event that changes what the line measures
@@ -124,32 +147,96 @@ pub fn reorganisation_marks(catalog: &pbgdpl_catalog::Catalog, periods: &[pbgdpl
         .collect()
 }
 
+/// The runs of consecutive points with a value: a period without data breaks the line.
+fn runs(points: &[TrendPoint]) -> Vec<Vec<(f64, f64)>> {
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    let mut runs = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        match p.value {
+            Some(v) => run.push((i as f64, v)),
+            None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
+            None => {}
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// The target as steps: one horizontal segment per run of periods with the same target.
+fn target_steps(points: &[TrendPoint]) -> Vec<(f64, f64, f64)> {
+    let mut steps: Vec<(f64, f64, f64)> = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        let Some(t) = p.target else { continue };
+        match steps.last_mut() {
+            Some(last) if last.2 == t && last.1 >= i as f64 - 0.5 - 1e-9 => last.1 = i as f64 + 0.5,
+            _ => steps.push((i as f64 - 0.5, i as f64 + 0.5, t)),
+        }
+    }
+    steps
+}
+
+fn top_of(points: &[TrendPoint]) -> f64 {
+    let max = points
+        .iter()
+        .filter_map(|p| p.value)
+        .chain(points.iter().filter_map(|p| p.target))
+        .fold(0.0f64, f64::max);
+    if max <= 0.0 { 100.0 } else { (max * 1.12).max(1.0) }
+}
+
+/// Years as filled dots, half-years as hollow ones.
+fn dots<DB: DrawingBackend, CT: plotters::coord::CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    points: &[TrendPoint],
+    size: u32,
+) -> Result<()> {
+    chart
+        .draw_series(points.iter().enumerate().filter_map(|(i, p)| {
+            let v = p.value?;
+            let style = if p.semiannual() {
+                ShapeStyle::from(&BLUE).stroke_width(2)
+            } else {
+                BLUE.filled()
+            };
+            let fill = if p.semiannual() { WHITE.filled() } else { BLUE.filled() };
+            Some(EmptyElement::at((i as f64, v)) + Circle::new((0, 0), size, fill) + Circle::new((0, 0), size, style))
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
 fn trend<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    points: &[(String, Option<f64>)],
-    target: Option<f64>,
+    points: &[TrendPoint],
+    target_label: &str,
     marks: &[Mark],
 ) -> Result<()> {
     root.fill(&WHITE).map_err(err)?;
-    let max = points.iter().filter_map(|p| p.1).chain(target).fold(0.0f64, f64::max);
-    let top = if max <= 0.0 { 100.0 } else { (max * 1.15).max(1.0) };
+    let top = top_of(points);
     let n = points.len().max(1);
-    let mut chart = ChartBuilder::on(root)
+    let (w, h) = root.dim_in_pixel();
+    // The legend gets a strip of its own under the plot.
+    let (plot, legend) = root.split_vertically(h.saturating_sub(24));
+    let mut chart = ChartBuilder::on(&plot)
         .caption(title, (FAMILY, 16))
         .margin(8)
         .x_label_area_size(28)
         .y_label_area_size(44)
         .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0f64..top)
         .map_err(err)?;
-    let labels: Vec<String> = points.iter().map(|p| p.0.clone()).collect();
+    let labels: Vec<String> = points.iter().map(|p| p.label.clone()).collect();
+    // Every label when they fit, else every other one.
+    let every = if n as u32 * 52 > w { 2 } else { 1 };
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
         .x_label_formatter(&|x| {
             let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize).is_multiple_of(every) {
                 labels.get(i as usize).cloned().unwrap_or_default()
             } else {
                 String::new()
@@ -158,17 +245,15 @@ fn trend<DB: DrawingBackend>(
         .y_label_formatter(&|y| crate::decimal(*y, 0))
         .draw()
         .map_err(err)?;
-    if let Some(t) = target {
+    for (from, to, t) in target_steps(points) {
         chart
             .draw_series(DashedLineSeries::new(
-                vec![(-0.5, t), (n as f64 - 0.5, t)],
+                vec![(from, t), (to, t)],
                 6,
                 4,
                 RED.stroke_width(2),
             ))
-            .map_err(err)?
-            .label(format!("Mục tiêu {}", crate::decimal(t, 0)))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
+            .map_err(err)?;
     }
     for m in marks.iter().filter(|m| m.before > 0 && m.before < n) {
         let x = m.before as f64 - 0.5;
@@ -191,33 +276,88 @@ fn trend<DB: DrawingBackend>(
             )))
             .map_err(err)?;
     }
-    // Consecutive periods with data are joined; a gap breaks the line.
-    let mut run: Vec<(f64, f64)> = Vec::new();
-    let mut runs = Vec::new();
-    for (i, p) in points.iter().enumerate() {
-        match p.1 {
-            Some(v) => run.push((i as f64, v)),
-            None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
-            None => {}
-        }
-    }
-    if !run.is_empty() {
-        runs.push(run);
-    }
-    for r in &runs {
+    for r in runs(points) {
         chart
-            .draw_series(LineSeries::new(r.clone(), BLUE.stroke_width(3)))
-            .map_err(err)?;
-        chart
-            .draw_series(r.iter().map(|&(x, y)| Circle::new((x, y), 4, BLUE.filled())))
+            .draw_series(LineSeries::new(r, BLUE.stroke_width(3)))
             .map_err(err)?;
     }
-    if target.is_some() {
+    dots(&mut chart, points, 4)?;
+    // The legend: what the filled and hollow dots and the dashed line mean.
+    let font = (FAMILY, 12).into_font().color(&DARK_GREY);
+    let y = 12;
+    let mut x = 52;
+    legend
+        .draw(&(EmptyElement::at((x, y)) + Circle::new((0, 0), 4, BLUE.filled())))
+        .map_err(err)?;
+    legend
+        .draw(&Text::new("cả năm", (x + 8, y - 7), font.clone()))
+        .map_err(err)?;
+    x += 70;
+    legend
+        .draw(
+            &(EmptyElement::at((x, y))
+                + Circle::new((0, 0), 4, WHITE.filled())
+                + Circle::new((0, 0), 4, ShapeStyle::from(&BLUE).stroke_width(2))),
+        )
+        .map_err(err)?;
+    legend
+        .draw(&Text::new("6 tháng", (x + 8, y - 7), font.clone()))
+        .map_err(err)?;
+    x += 78;
+    if points.iter().any(|p| p.target.is_some()) {
+        legend
+            .draw(&PathElement::new(vec![(x - 6, y), (x + 12, y)], RED.stroke_width(2)))
+            .map_err(err)?;
+        legend
+            .draw(&Text::new(target_label.to_owned(), (x + 18, y - 7), font))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn sparkline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, points: &[TrendPoint], marks: &[Mark]) -> Result<()> {
+    root.fill(&WHITE).map_err(err)?;
+    let top = top_of(points);
+    let n = points.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .margin(6)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0f64..top)
+        .map_err(err)?;
+    for (from, to, t) in target_steps(points) {
         chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
+            .draw_series(DashedLineSeries::new(
+                vec![(from, t), (to, t)],
+                4,
+                3,
+                RED.stroke_width(1),
+            ))
+            .map_err(err)?;
+    }
+    for m in marks.iter().filter(|m| m.before > 0 && m.before < n) {
+        let x = m.before as f64 - 0.5;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x, 0.0), (x, top)],
+                3,
+                3,
+                GREY.stroke_width(1),
+            ))
+            .map_err(err)?;
+    }
+    for r in runs(points) {
+        chart
+            .draw_series(LineSeries::new(r, BLUE.stroke_width(2)))
+            .map_err(err)?;
+    }
+    dots(&mut chart, points, 2)?;
+    if let Some((i, v)) = points
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, p)| p.value.map(|v| (i, v)))
+    {
+        chart
+            .draw_series(std::iter::once(Circle::new((i as f64, v), 4, BLUE.filled())))
             .map_err(err)?;
     }
     Ok(())
@@ -415,21 +555,37 @@ mod tests {
 
     #[test]
     fn trend_chart_snapshot() {
+        let point = |label: &str, value, target| TrendPoint {
+            label: label.into(),
+            value,
+            target,
+        };
         let points = vec![
-            ("2025".to_string(), Some(71.5)),
-            ("2026S1".to_string(), None),
-            ("2026P".to_string(), Some(80.4)),
+            point("2025", Some(71.5), None),
+            point("2026S1", None, Some(80.0)),
+            point("2026P", Some(80.4), Some(80.0)),
+            point("2027S1", Some(66.0), Some(80.0)),
+            point("2028", Some(85.0), Some(90.0)),
         ];
         let svg = trend_svg(
             "CDS-1 — Tỷ lệ tiếp cận (thành thị)",
             &points,
-            Some(80.0),
+            "Mục tiêu (theo giai đoạn)",
             &[],
             (480, 240),
         )
         .unwrap();
         assert!(svg.contains("Tỷ lệ tiếp cận"), "Vietnamese text survives as text");
+        assert!(
+            svg.contains("6 tháng") && svg.contains("cả năm"),
+            "the legend says which dot is which"
+        );
         insta::assert_snapshot!(svg);
+        // The target steps where the phase changes: two segments (80 for 2026S1..2027S1, 90 for 2028).
+        assert_eq!(target_steps(&points), vec![(0.5, 3.5, 80.0), (3.5, 4.5, 90.0)]);
+        let spark = sparkline_svg(&points, &[], (230, 60)).unwrap();
+        assert!(!spark.contains("<text"), "a sparkline has no labels: {spark}");
+        insta::assert_snapshot!("sparkline", spark);
     }
 
     #[test]

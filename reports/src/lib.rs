@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod charts;
 pub mod narrative;
 mod style;
+pub mod table;
 pub mod template;
 pub mod text;
 pub mod workbook;

@@ -7,6 +7,7 @@ mod api;
 mod browser;
 mod cli;
 mod crash;
+mod dashboards;
 mod deadline;
 mod layouts;
 mod national;

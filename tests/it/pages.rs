@@ -77,6 +77,11 @@ fn every_page_of_a_viewer_is_pinned() {
         ("indicator_cds1", "/chi-tieu/CDS-1?period=2026S1"),
         ("submissions", "/nop-bao-cao?period=2026S1"),
         ("unit_99001", "/don-vi/99001?period=2026S1"),
+        ("sources_cds3", "/chi-tieu/CDS-3/nguon?period=2026S1&unit=99"),
+        (
+            "indicator_cds2_below_target",
+            "/chi-tieu/CDS-2?period=2026S1&show=chua-dat&sort=3",
+        ),
     ] {
         let (status, html) = get(&app, path);
         assert_eq!(status, StatusCode::OK, "{name}: {html}");
@@ -104,6 +109,19 @@ fn the_pages_of_an_admin_and_a_reporter_are_pinned() {
     let (_, html) = get(&reporter, "/nop?period=2026S1");
     insta::assert_snapshot!("page_upload_reporter", redacted(&html));
     assert_eq!(get(&reporter, "/don-vi/99002?period=2026S1").0, StatusCode::FORBIDDEN);
+    // The cells behind a figure: a reporter's own unit's, never the province's or a sibling's.
+    assert_eq!(
+        get(&reporter, "/chi-tieu/CDS-3/nguon?period=2026S1&unit=99001").0,
+        StatusCode::OK
+    );
+    for unit in ["99", "99002"] {
+        let (status, _) = get(&reporter, &format!("/chi-tieu/CDS-3/nguon?period=2026S1&unit={unit}"));
+        assert_eq!(status, StatusCode::FORBIDDEN, "{unit}");
+    }
+    assert!(
+        !html.contains("data-drill"),
+        "no link to the province's cells for a reporter"
+    );
 }
 
 #[test]

@@ -141,3 +141,25 @@ fn the_unit_lists_are_what_the_generator_makes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Architecture Invariant: the pages run no script — no template has one, and the content policy
+/// allows none.
+#[test]
+fn the_pages_run_no_script() {
+    let dir = repo().join("dashboards/templates");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
+        assert!(!text.contains("<script"), "{}: a script", path.display());
+        assert!(
+            !text.contains(" onclick=") && !text.contains("javascript:"),
+            "{}",
+            path.display()
+        );
+    }
+    let lib = std::fs::read_to_string(repo().join("dashboards/src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("default-src 'none'") && !lib.contains("script-src"),
+        "the content policy"
+    );
+}

@@ -467,8 +467,15 @@ fn a_trend_from_2019_to_2026_marks_the_reorganisation_once_before_the_first_peri
     // Periods on one side of the day only: no mark.
     assert!(pbgdpl_reports::charts::reorganisation_marks(&cat, &periods[..7]).is_empty());
     assert!(pbgdpl_reports::charts::reorganisation_marks(&cat, &periods[7..]).is_empty());
-    let points: Vec<(String, Option<f64>)> = codes.iter().map(|c| (c.to_string(), Some(50.0))).collect();
-    let svg = pbgdpl_reports::charts::trend_svg("CDS-1", &points, Some(80.0), &marks, (640, 260)).unwrap();
+    let points: Vec<_> = codes
+        .iter()
+        .map(|c| pbgdpl_reports::charts::TrendPoint {
+            label: c.to_string(),
+            value: Some(50.0),
+            target: Some(80.0),
+        })
+        .collect();
+    let svg = pbgdpl_reports::charts::trend_svg("CDS-1", &points, "Mục tiêu", &marks, (640, 260)).unwrap();
     assert!(
         svg.contains("Sắp xếp ĐVHC 01/07/2025"),
         "the mark is labelled on the chart"

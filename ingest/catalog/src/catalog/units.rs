@@ -504,6 +504,34 @@ impl Units {
         days
     }
 
+    /// The district each territorial unit of a later tree was mostly made from (by the shares of its
+    /// predecessors), by the unit's key: how people still find a commune after districts were
+    /// abolished on 01/07/2025. Units made from no district's communes are absent.
+    pub fn former_districts(&self) -> HashMap<String, String> {
+        let mut best: HashMap<String, (f64, String)> = HashMap::new();
+        for old in self
+            .list
+            .iter()
+            .filter(|u| u.kind.is_territorial() && !u.successors.is_empty())
+        {
+            let (Some(last), Some(parent)) = (old.valid_to, self.parent_of(old, old.last_day())) else {
+                continue;
+            };
+            let Some(next) = last.succ_opt() else { continue };
+            if parent.kind != UnitKind::District {
+                continue;
+            }
+            for (code, share) in &old.successors {
+                let Some(new) = self.at(code, next) else { continue };
+                let entry = best.entry(new.key.clone()).or_insert((f64::MIN, String::new()));
+                if *share > entry.0 {
+                    *entry = (*share, parent.name.clone());
+                }
+            }
+        }
+        best.into_iter().map(|(k, (_, name))| (k, name)).collect()
+    }
+
     /// The unit and everything below it today, the unit first.
     pub fn subtree(&self, key: &str) -> Vec<&Unit> {
         self.tree(present()).subtree(key)
