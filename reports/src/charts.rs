@@ -315,13 +315,27 @@ fn trend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A sparkline's vertical range: the values and targets with a margin, at least 10 points tall — not
+/// from zero, or a line of 80–85 % is flat against the top of a small box.
+fn spark_range(points: &[TrendPoint]) -> (f64, f64) {
+    let all: Vec<f64> = points.iter().flat_map(|p| [p.value, p.target]).flatten().collect();
+    let (lo, hi) = all
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    if all.is_empty() {
+        return (0.0, 100.0);
+    }
+    let pad = ((hi - lo) * 0.15).max((10.0 - (hi - lo)).max(0.0) / 2.0);
+    ((lo - pad).max(0.0), hi + pad)
+}
+
 fn sparkline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, points: &[TrendPoint], marks: &[Mark]) -> Result<()> {
     root.fill(&WHITE).map_err(err)?;
-    let top = top_of(points);
+    let (bottom, top) = spark_range(points);
     let n = points.len().max(1);
     let mut chart = ChartBuilder::on(root)
         .margin(6)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0f64..top)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), bottom..top)
         .map_err(err)?;
     for (from, to, t) in target_steps(points) {
         chart
@@ -337,7 +351,7 @@ fn sparkline<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, points: &[TrendP
         let x = m.before as f64 - 0.5;
         chart
             .draw_series(DashedLineSeries::new(
-                vec![(x, 0.0), (x, top)],
+                vec![(x, bottom), (x, top)],
                 3,
                 3,
                 GREY.stroke_width(1),
@@ -583,6 +597,10 @@ mod tests {
         insta::assert_snapshot!(svg);
         // The target steps where the phase changes: two segments (80 for 2026S1..2027S1, 90 for 2028).
         assert_eq!(target_steps(&points), vec![(0.5, 3.5, 80.0), (3.5, 4.5, 90.0)]);
+        // The sparkline spans 66–90 with a margin, not 0–100.
+        let (lo, hi) = spark_range(&points);
+        assert!((lo - 62.4).abs() < 1e-9 && (hi - 93.6).abs() < 1e-9, "{lo}..{hi}");
+        assert_eq!(spark_range(&points[..1]), (66.5, 76.5), "a flat line gets 10 points");
         let spark = sparkline_svg(&points, &[], (230, 60)).unwrap();
         assert!(!spark.contains("<text"), "a sparkline has no labels: {spark}");
         insta::assert_snapshot!("sparkline", spark);
