@@ -78,6 +78,8 @@ done
 
 # A short fuzzing run of what units send (fixtures/src/bin/fuzz.rs; a longer one by hand, see
 # README.md): any panic or hang fails the run.
+# `--all-targets` builds the fixtures' binaries as test harnesses only: the fuzzer itself is built here.
+cargo build --quiet -p pbgdpl-fixtures --bin fuzz || status=1
 "$CARGO_TARGET_DIR/debug/fuzz" 20 "$CARGO_TARGET_DIR/debug/pbgdpl" || status=1
 
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
