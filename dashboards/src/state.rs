@@ -67,11 +67,27 @@ pub struct AppState {
 struct Cache {
     generation: i64,
     engine: Option<Arc<Engine>>,
+    /// Survey versions stored when the engine was built (new ones mean new estimates).
+    surveys: i64,
     results: HashMap<(String, String), Arc<Vec<IndicatorValue>>>,
     /// The same results serialised for the API: a province's answer is half a megabyte of JSON.
     json: HashMap<(String, String), axum::body::Bytes>,
     /// Rendered page bodies that depend on the store only, by page and query.
     pages: HashMap<String, Arc<str>>,
+}
+
+/// An engine for a new generation, and which cached results it leaves stale.
+struct NextEngine {
+    engine: Arc<Engine>,
+    generation: i64,
+    surveys: i64,
+    stale: Stale,
+}
+
+enum Stale {
+    All,
+    /// Results that read any of these stored periods.
+    Periods(std::collections::HashSet<String>),
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -211,7 +227,9 @@ impl AppState {
     }
 
     /// The engine over the store as it is now, with the generation it was built at. Built once per
-    /// generation on a blocking thread, without holding the cache while it builds.
+    /// generation on a blocking thread, without holding the cache while it builds: from the
+    /// previous engine and what the store stored since where it can (the figures of other periods
+    /// stay cached), from the whole store where it cannot.
     pub(crate) async fn engine(&self) -> Result<(i64, Arc<Engine>), AppError> {
         let generation = self.generation().await?;
         if let Some(hit) = self.cached_engine(generation) {
@@ -223,33 +241,91 @@ impl AppState {
         if let Some(hit) = self.cached_engine(generation) {
             return Ok((generation, hit));
         }
-        let engine = self
-            .blocking(|st| {
-                let snapshot = Snapshot {
-                    values: st.store.latest_values(None)?,
-                    returns: st.store.returns(None)?,
-                };
-                let engine = Engine::new(st.catalog.clone(), snapshot)?;
-                if !pbgdpl_surveys::any(&st.catalog) {
-                    return Ok(Arc::new(engine));
-                }
-                // Survey estimates need the engine's population figures (async DataFusion
-                // queries): run them on this blocking thread through the server's runtime.
-                let surveys = st.store.surveys()?;
-                let samples = tokio::runtime::Handle::current().block_on(pbgdpl_surveys::samples(&engine, &surveys))?;
-                let engine = pbgdpl_surveys::attach(engine, &samples)?;
-                Ok(Arc::new(engine))
-            })
-            .await?;
+        let base = {
+            let cache = lock(&self.cache);
+            cache.engine.clone().map(|e| (e, cache.surveys))
+        };
+        let next = self.blocking(move |st| st.next_engine(base)).await?;
         let mut cache = lock(&self.cache);
-        if generation >= cache.generation {
+        if next.generation >= cache.generation {
+            let old = std::mem::take(&mut *cache);
+            let fresh = |key: &(String, String)| match &next.stale {
+                Stale::All => false,
+                Stale::Periods(changed) => PeriodSpec::parse(&key.0)
+                    .is_some_and(|spec| spec.stored_periods().iter().all(|p| !changed.contains(p))),
+            };
             *cache = Cache {
-                generation,
-                engine: Some(engine.clone()),
-                ..Cache::default()
+                generation: next.generation,
+                engine: Some(next.engine.clone()),
+                surveys: next.surveys,
+                results: old.results.into_iter().filter(|(k, _)| fresh(k)).collect(),
+                json: old.json.into_iter().filter(|(k, _)| fresh(k)).collect(),
+                // A page mixes periods (the trends): rendered again, from the results kept.
+                pages: HashMap::new(),
             };
         }
-        Ok((generation, engine))
+        Ok((next.generation, next.engine))
+    }
+
+    /// The engine after what the store stored since `base` was built, or over the whole store when
+    /// `base` is none, a survey arrived, a lower version id was committed late (see
+    /// [`pbgdpl_store::Changes::seen`]) or so much arrived that reading everything is as quick.
+    fn next_engine(&self, base: Option<(Arc<Engine>, i64)>) -> Result<NextEngine, AppError> {
+        /// Above this many new versions the engine is built from the whole store.
+        const MAX_APPLIED: usize = 5_000;
+        if let Some((old, surveys)) = base {
+            let changes = self.store.changes_after(old.last_id())?;
+            if changes.seen == old.returns().len() as i64
+                && changes.surveys == surveys
+                && changes.returns.len() <= MAX_APPLIED
+            {
+                let periods = changes.returns.iter().map(|r| r.period.clone()).collect();
+                let (generation, surveys) = (changes.generation, changes.surveys);
+                let engine = old.apply(Snapshot {
+                    returns: changes.returns,
+                    values: changes.values,
+                })?;
+                let with_surveys = pbgdpl_surveys::any(&self.catalog);
+                return Ok(NextEngine {
+                    engine: Arc::new(self.estimated(engine)?),
+                    generation,
+                    surveys,
+                    // Estimates weigh by the population figures of any period.
+                    stale: if with_surveys {
+                        Stale::All
+                    } else {
+                        Stale::Periods(periods)
+                    },
+                });
+            }
+        }
+        let changes = self.store.changes_after(0)?;
+        let (generation, surveys) = (changes.generation, changes.surveys);
+        let engine = Engine::new(
+            self.catalog.clone(),
+            Snapshot {
+                values: changes.values,
+                returns: changes.returns,
+            },
+        )?;
+        Ok(NextEngine {
+            engine: Arc::new(self.estimated(engine)?),
+            generation,
+            surveys,
+            stale: Stale::All,
+        })
+    }
+
+    /// The engine with the catalog's survey estimates attached (none without surveys).
+    fn estimated(&self, engine: Engine) -> Result<Engine, AppError> {
+        if !pbgdpl_surveys::any(&self.catalog) {
+            return Ok(engine);
+        }
+        // Survey estimates need the engine's population figures (async DataFusion queries): run
+        // them on this blocking thread through the server's runtime.
+        let surveys = self.store.surveys()?;
+        let samples = tokio::runtime::Handle::current().block_on(pbgdpl_surveys::samples(&engine, &surveys))?;
+        Ok(pbgdpl_surveys::attach(engine, &samples)?)
     }
 
     fn cached_engine(&self, generation: i64) -> Option<Arc<Engine>> {

@@ -372,13 +372,31 @@ fn register_due(ctx: &SessionContext, catalog: &Catalog, spec: &PeriodSpec) -> R
 
 /// A session with the period's views: `eff`, `derived` and `due`, over the view's `tree` and `fwd`.
 pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec, view: View) -> Result<SessionContext> {
-    let ctx = engine.session(view)?;
+    let ctx = engine.session_of(view, Some(&spec.stored_periods()))?;
     for stmt in eff_sql(spec) {
         run(&ctx, &stmt).await?;
     }
+    // Computed once here rather than in every query that reads them (a dozen per request).
+    materialize(&ctx, "eff").await?;
     run(&ctx, &derived_sql(engine.catalog())).await?;
+    materialize(&ctx, "derived").await?;
     register_due(&ctx, engine.catalog(), spec)?;
     Ok(ctx)
+}
+
+/// Replaces a view by a table of its rows.
+async fn materialize(ctx: &SessionContext, name: &str) -> Result<()> {
+    let df = ctx.table(name).await?;
+    let planned = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    // The rows' own schema: a union's plan may declare a column nullable that its batches do not.
+    let schema = batches.first().map_or(planned, |b| b.schema());
+    ctx.deregister_table(name)?;
+    ctx.register_table(
+        name,
+        Arc::new(datafusion::datasource::MemTable::try_new(schema, vec![batches])?),
+    )?;
+    Ok(())
 }
 
 /// Per requested unit: numerator, denominator (sums that carry the shares of divided units, so not
@@ -392,7 +410,17 @@ struct Row {
     basis: Option<String>,
 }
 
-async fn cell_indicator(ctx: &SessionContext, ind: &Indicator, list: &str) -> Result<HashMap<String, Row>> {
+/// The form whose due returns an indicator's coverage counts: its numerator's.
+fn numerator_form(ind: &Indicator) -> &str {
+    ind.numerator.first().map_or("", |t| t.form.as_str())
+}
+
+/// Every cell indicator of `inds` per requested unit, in one pass over the period's cells (one
+/// query for all of them: a query each spent its time joining the same rows to the tree again).
+async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) -> Result<Vec<HashMap<String, Row>>> {
+    if inds.is_empty() {
+        return Ok(Vec::new());
+    }
     let terr = |due: Due| {
         if due == Due::Territorial {
             " AND u.territorial"
@@ -400,73 +428,115 @@ async fn cell_indicator(ctx: &SessionContext, ind: &Indicator, list: &str) -> Re
             ""
         }
     };
-    let (nc, dc) = (terms_cond(&ind.numerator), terms_cond(&ind.denominator));
-    let (nt, dt) = (terr(ind.due), terr(ind.denominator_due));
-    let num_form = ind.numerator.first().map(|t| q(&t.form)).unwrap_or_else(|| "''".into());
-    let due_terr = if ind.due == Due::Territorial {
-        " AND territorial"
-    } else {
-        ""
-    };
-    // A unit's figures go where `fwd` sends them: to itself, or — for a unit that has since ended —
-    // to its successors, numerator and denominator alike multiplied by the same share.
-    let sql = format!(
-        "SELECT t.ancestor AS unit, \
-                SUM(CASE WHEN ({nc}){nt} THEN d.num * f.share END) AS numerator, \
-                SUM(CASE WHEN ({dc}){dt} THEN d.num * f.share END) AS denominator, \
-                COUNT(DISTINCT CASE WHEN ({nc}){nt} AND d.num IS NOT NULL AND du.unit IS NOT NULL THEN d.unit END) AS reporting, \
-                MIN(CASE WHEN ({nc}){nt} THEN d.src END) AS src_min, \
-                MAX(CASE WHEN ({nc}){nt} THEN d.src END) AS src_max \
-         FROM derived d JOIN fwd f ON d.unit = f.src JOIN tree t ON f.dst = t.descendant JOIN units u ON d.unit = u.code \
-         LEFT JOIN (SELECT DISTINCT unit FROM due WHERE form = {num_form}{due_terr}) du ON du.unit = d.unit \
-         WHERE t.ancestor IN ({list}) GROUP BY t.ancestor"
-    );
-    let due_sql = format!(
-        "SELECT t.ancestor AS unit, COUNT(DISTINCT d.unit) AS due \
-         FROM due d JOIN fwd f ON d.unit = f.src JOIN tree t ON f.dst = t.descendant \
-         WHERE d.form = {num_form}{} AND t.ancestor IN ({list}) GROUP BY t.ancestor",
-        if ind.due == Due::Territorial {
-            " AND d.territorial"
+    // The units due for each numerator form, joined once per form.
+    let mut forms: Vec<&str> = inds.iter().map(|i| numerator_form(i)).collect();
+    forms.sort_unstable();
+    forms.dedup();
+    let form_index = |ind: &Indicator| forms.iter().position(|f| *f == numerator_form(ind)).unwrap_or(0);
+    let joins: String = forms
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            format!(
+                " LEFT JOIN (SELECT DISTINCT unit, territorial FROM due WHERE form = {}) du{k} ON du{k}.unit = d.unit",
+                q(f)
+            )
+        })
+        .collect();
+    let mut cols = Vec::new();
+    for (i, ind) in inds.iter().enumerate() {
+        let k = form_index(ind);
+        let (nc, dc) = (terms_cond(&ind.numerator), terms_cond(&ind.denominator));
+        let (nt, dt) = (terr(ind.due), terr(ind.denominator_due));
+        let due = if ind.due == Due::Territorial {
+            format!("COALESCE(du{k}.territorial, FALSE)")
         } else {
-            ""
-        }
+            format!("du{k}.unit IS NOT NULL")
+        };
+        // A unit's figures go where `fwd` sends them: to itself, or — for a unit that has since
+        // ended — to its successors, numerator and denominator alike multiplied by the same share.
+        cols.push(format!(
+            "SUM(CASE WHEN ({nc}){nt} THEN d.num * f.share END) AS n{i}, \
+             SUM(CASE WHEN ({dc}){dt} THEN d.num * f.share END) AS d{i}, \
+             COUNT(DISTINCT CASE WHEN ({nc}){nt} AND d.num IS NOT NULL AND {due} THEN d.unit END) AS r{i}, \
+             MIN(CASE WHEN ({nc}){nt} THEN d.src END) AS lo{i}, \
+             MAX(CASE WHEN ({nc}){nt} THEN d.src END) AS hi{i}"
+        ));
+    }
+    let read: Vec<Term> = inds
+        .iter()
+        .flat_map(|i| i.numerator.iter().chain(&i.denominator).cloned())
+        .collect();
+    let sql = format!(
+        "SELECT t.ancestor AS unit, {} \
+         FROM derived d JOIN fwd f ON d.unit = f.src JOIN tree t ON f.dst = t.descendant JOIN units u ON d.unit = u.code{joins} \
+         WHERE t.ancestor IN ({list}) AND ({}) GROUP BY t.ancestor",
+        cols.join(", "),
+        terms_cond(&read)
     );
-    let mut due_by_unit = HashMap::new();
+    // Units due per (unit asked for, form, territorial): a unit is territorial or not, so the
+    // territorial and other counts add up to every unit due.
+    let due_sql = format!(
+        "SELECT t.ancestor AS unit, d.form, d.territorial, COUNT(DISTINCT d.unit) AS due \
+         FROM due d JOIN fwd f ON d.unit = f.src JOIN tree t ON f.dst = t.descendant \
+         WHERE d.form IN ({}) AND t.ancestor IN ({list}) GROUP BY t.ancestor, d.form, d.territorial",
+        in_list(forms.iter().copied())
+    );
+    let mut due_counts: HashMap<(String, String, bool), i64> = HashMap::new();
     for b in run(ctx, &due_sql).await? {
-        for (u, n) in col_strings(&b, "unit")?.into_iter().zip(col_i64(&b, "due")?) {
-            due_by_unit.insert(u.unwrap_or_default(), n.unwrap_or(0));
-        }
-    }
-    let mut out = HashMap::new();
-    for b in run(ctx, &sql).await? {
-        let units = col_strings(&b, "unit")?;
-        let nums = col_f64(&b, "numerator")?;
-        let dens = col_f64(&b, "denominator")?;
-        let reps = col_i64(&b, "reporting")?;
-        let mins = col_strings(&b, "src_min")?;
-        let maxs = col_strings(&b, "src_max")?;
+        let (units, fs) = (col_strings(&b, "unit")?, col_strings(&b, "form")?);
+        let (terrs, dues) = (col_i64(&b, "territorial")?, col_i64(&b, "due")?);
         for i in 0..units.len() {
-            let unit = units[i].clone().unwrap_or_default();
-            let basis = match (&mins[i], &maxs[i]) {
-                (Some(a), Some(b)) if a == b => Some(a.clone()),
-                (Some(_), Some(_)) => Some("mixed".to_owned()),
-                _ => None,
-            };
-            let due = due_by_unit.get(&unit).copied().unwrap_or(0);
-            out.insert(
-                unit,
-                Row {
-                    numerator: nums[i],
-                    denominator: dens[i],
-                    reporting: reps[i].unwrap_or(0),
-                    due,
-                    basis,
-                },
+            let key = (
+                units[i].clone().unwrap_or_default(),
+                fs[i].clone().unwrap_or_default(),
+                terrs[i] == Some(1),
             );
+            *due_counts.entry(key).or_default() += dues[i].unwrap_or(0);
         }
     }
-    for (u, due) in due_by_unit {
-        out.entry(u).or_insert(Row { due, ..Row::default() });
+    let batches = run(ctx, &sql).await?;
+    let mut out = Vec::new();
+    for (i, ind) in inds.iter().enumerate() {
+        let form = numerator_form(ind);
+        let mut due_by_unit: HashMap<String, i64> = HashMap::new();
+        for ((u, f, territorial), n) in &due_counts {
+            if f == form && (*territorial || ind.due != Due::Territorial) {
+                *due_by_unit.entry(u.clone()).or_default() += n;
+            }
+        }
+        let mut rows = HashMap::new();
+        for b in &batches {
+            let units = col_strings(b, "unit")?;
+            let nums = col_f64(b, &format!("n{i}"))?;
+            let dens = col_f64(b, &format!("d{i}"))?;
+            let reps = col_i64(b, &format!("r{i}"))?;
+            let mins = col_strings(b, &format!("lo{i}"))?;
+            let maxs = col_strings(b, &format!("hi{i}"))?;
+            for r in 0..units.len() {
+                let unit = units[r].clone().unwrap_or_default();
+                let basis = match (&mins[r], &maxs[r]) {
+                    (Some(a), Some(b)) if a == b => Some(a.clone()),
+                    (Some(_), Some(_)) => Some("mixed".to_owned()),
+                    _ => None,
+                };
+                let due = due_by_unit.get(&unit).copied().unwrap_or(0);
+                rows.insert(
+                    unit,
+                    Row {
+                        numerator: nums[r],
+                        denominator: dens[r],
+                        reporting: reps[r].unwrap_or(0),
+                        due,
+                        basis,
+                    },
+                );
+            }
+        }
+        for (u, due) in due_by_unit {
+            rows.entry(u).or_insert(Row { due, ..Row::default() });
+        }
+        out.push(rows);
     }
     Ok(out)
 }
@@ -571,10 +641,16 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
     let ctx = period_session(engine, spec, view).await?;
     let year = spec.target_year();
     let mut out = Vec::new();
+    let cells: Vec<&Indicator> = catalog
+        .indicators
+        .iter()
+        .filter(|i| matches!(i.kind, IndicatorKind::Ratio | IndicatorKind::Count))
+        .collect();
+    let mut cell_rows = cell_indicators(&ctx, &cells, &list).await?.into_iter();
     let mut results = Vec::new();
     for ind in &catalog.indicators {
         let rows = match ind.kind {
-            IndicatorKind::Ratio | IndicatorKind::Count => cell_indicator(&ctx, ind, &list).await?,
+            IndicatorKind::Ratio | IndicatorKind::Count => cell_rows.next().unwrap_or_default(),
             IndicatorKind::Reporting => reporting_indicator(engine, spec, root, &requested, false, &scope),
             IndicatorKind::Timeliness => reporting_indicator(engine, spec, root, &requested, true, &scope),
             IndicatorKind::TasksOnTime => tasks_indicator(engine, spec, root, &requested, &scope).await?,

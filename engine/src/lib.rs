@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use pbgdpl_catalog::model::ReturnRecord;
+use pbgdpl_catalog::model::{ReturnRecord, StoredValue};
 use pbgdpl_catalog::{Catalog, Fault, Period, PeriodSpec};
 
 /// Errors of the engine, sorted by who must act ([`Error::fault`]).
@@ -69,62 +69,148 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// One snapshot of the store, ready to query. Each computation runs in a session of its own
-/// (sessions are cheap: tables are shared Arrow batches), so concurrent requests never see each
-/// other's views.
 /// Named Arrow tables registered in every session.
 type Tables = Vec<(&'static str, RecordBatch)>;
 
+/// One snapshot of the store, ready to query, that a later snapshot is made from by applying what
+/// changed ([`Engine::apply`]) rather than by reading the store again. Each computation runs in a
+/// session of its own (sessions are cheap: tables are shared Arrow batches), so concurrent requests
+/// never see each other's views.
 pub struct Engine {
     catalog: Arc<Catalog>,
-    /// Every stored version, its unit given by key (the unit that held the code in its period).
+    /// Every stored version, its unit given by key (the unit that held the code in its period),
+    /// in (unit, form, period, version) order.
     returns: Vec<ReturnRecord>,
-    values_batch: RecordBatch,
+    /// The latest values, one batch per stored period: a request reads only the periods its
+    /// figures come from, and an accepted return rebuilds only its period's batch.
+    values: BTreeMap<String, RecordBatch>,
     returns_batch: RecordBatch,
-    /// The catalog as tables, built once.
-    catalog_tables: Tables,
-    /// The tree and the forward mapping of each view asked for, built once each.
-    view_tables: Mutex<HashMap<chrono::NaiveDate, Arc<Tables>>>,
+    /// The highest return id of the snapshot (what [`Engine::apply`] continues from).
+    last_id: i64,
+    /// The catalog as tables, built once and shared by the engines applied from this one.
+    catalog_tables: Arc<Tables>,
+    /// The tree and the forward mapping of each view asked for, built once each, shared likewise.
+    view_tables: Arc<Mutex<HashMap<chrono::NaiveDate, Arc<Tables>>>>,
     /// Survey estimates (from `pbgdpl-surveys`, through Arrow), by indicator, unit and period.
     estimates: indicators::Estimates,
 }
 
+/// Gives each value and version to the unit that held its code at the end of its period (a code
+/// names different units at different times), and puts the versions in key order.
+fn settle_keys(catalog: &Catalog, snapshot: &mut Snapshot) {
+    let mut keys: HashMap<(String, String), String> = HashMap::new();
+    let mut key_of = |unit: &str, period: &str| -> String {
+        keys.entry((unit.to_owned(), period.to_owned()))
+            .or_insert_with(|| view::unit_key(catalog, unit, period))
+            .clone()
+    };
+    for v in &mut snapshot.values {
+        v.unit = key_of(&v.unit, &v.period);
+    }
+    for r in &mut snapshot.returns {
+        r.unit = key_of(&r.unit, &r.period);
+    }
+    snapshot.returns.sort_by(return_order);
+}
+
+fn return_order(a: &ReturnRecord, b: &ReturnRecord) -> std::cmp::Ordering {
+    (&a.unit, &a.form, &a.period, a.version).cmp(&(&b.unit, &b.form, &b.period, b.version))
+}
+
+/// The values as one batch per period.
+fn by_period(values: &[StoredValue]) -> Result<BTreeMap<String, RecordBatch>> {
+    let mut groups: BTreeMap<&str, Vec<&StoredValue>> = BTreeMap::new();
+    for v in values {
+        groups.entry(v.period.as_str()).or_default().push(v);
+    }
+    groups
+        .into_iter()
+        .map(|(p, vs)| Ok((p.to_owned(), snapshot::values_batch_of(vs.into_iter())?)))
+        .collect()
+}
+
 impl Engine {
-    /// An engine over a snapshot of the store. Each value and version is given to the unit that held
-    /// its code at the end of its period: a code names different units at different times.
+    /// An engine over a snapshot of the store.
     pub fn new(catalog: Arc<Catalog>, mut snapshot: Snapshot) -> Result<Engine> {
-        let catalog_tables = tables::catalog_tables(&catalog)?;
-        let mut keys: HashMap<(String, String), String> = HashMap::new();
-        let mut key_of = |unit: &str, period: &str| -> String {
-            keys.entry((unit.to_owned(), period.to_owned()))
-                .or_insert_with(|| view::unit_key(&catalog, unit, period))
-                .clone()
-        };
-        for v in &mut snapshot.values {
-            v.unit = key_of(&v.unit, &v.period);
-        }
-        for r in &mut snapshot.returns {
-            r.unit = key_of(&r.unit, &r.period);
-        }
+        settle_keys(&catalog, &mut snapshot);
         let engine = Engine {
-            values_batch: values_batch(&snapshot.values)?,
+            values: by_period(&snapshot.values)?,
             returns_batch: returns_batch(&snapshot.returns)?,
+            last_id: snapshot.returns.iter().map(|r| r.id).max().unwrap_or(0),
             returns: snapshot.returns,
+            catalog_tables: Arc::new(tables::catalog_tables(&catalog)?),
             catalog,
-            catalog_tables,
-            view_tables: Mutex::default(),
+            view_tables: Arc::default(),
             estimates: indicators::Estimates::new(),
         };
         engine.session(View::Present)?; // fail early on a schema mismatch
         Ok(engine)
     }
 
-    /// A fresh session with the snapshot's, the catalog's and the view's tables registered. One
-    /// partition: the tables are small and already in memory, so splitting a query across threads
-    /// costs more than it saves.
+    /// The engine of the store after `changes`: the versions stored since this snapshot (ids above
+    /// [`Engine::last_id`]) and the latest values of the returns they version. Only the periods of
+    /// those returns are rebuilt; the rest — the other periods' batches, the catalog's and the
+    /// views' tables — is shared with this engine. Survey estimates are kept: attach new ones when
+    /// a survey's population figures may have changed.
+    pub fn apply(&self, mut changes: Snapshot) -> Result<Engine> {
+        settle_keys(&self.catalog, &mut changes);
+        let mut returns = self.returns.clone();
+        returns.extend(changes.returns.iter().cloned());
+        returns.sort_by(return_order);
+        // The returns whose latest values are replaced, by period: (unit key, form).
+        let mut replaced: BTreeMap<&str, std::collections::HashSet<(&str, &str)>> = BTreeMap::new();
+        for r in &changes.returns {
+            replaced
+                .entry(r.period.as_str())
+                .or_default()
+                .insert((r.unit.as_str(), r.form.as_str()));
+        }
+        let mut values = self.values.clone();
+        let fresh = by_period(&changes.values)?;
+        for (period, keys) in &replaced {
+            let mut parts = Vec::new();
+            if let Some(old) = self.values.get(*period) {
+                parts.push(snapshot::without_returns(old, keys)?);
+            }
+            parts.extend(fresh.get(*period).cloned());
+            let batch = datafusion::arrow::compute::concat_batches(&snapshot::values_schema(), &parts)?;
+            values.insert((*period).to_owned(), batch);
+        }
+        let engine = Engine {
+            catalog: self.catalog.clone(),
+            returns_batch: returns_batch(&returns)?,
+            last_id: returns.iter().map(|r| r.id).max().unwrap_or(0).max(self.last_id),
+            returns,
+            values,
+            catalog_tables: self.catalog_tables.clone(),
+            view_tables: self.view_tables.clone(),
+            estimates: self.estimates.clone(),
+        };
+        Ok(engine)
+    }
+
+    /// The highest return id this engine has seen: ask the store for what came after it.
+    pub fn last_id(&self) -> i64 {
+        self.last_id
+    }
+
+    /// A fresh session with the snapshot's, the catalog's and the view's tables registered, every
+    /// period's values in `vals`.
     pub(crate) fn session(&self, view: View) -> Result<SessionContext> {
+        self.session_of(view, None)
+    }
+
+    /// A session whose `vals` holds only the values of `periods` (codes; `None`: every period).
+    /// One partition: the tables are small and already in memory, so splitting a query across
+    /// threads costs more than it saves.
+    pub(crate) fn session_of(&self, view: View, periods: Option<&[String]>) -> Result<SessionContext> {
         let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
-        ctx.register_batch("vals", self.values_batch.clone())?;
+        let vals: Vec<RecordBatch> = match periods {
+            Some(ps) => ps.iter().filter_map(|p| self.values.get(p).cloned()).collect(),
+            None => self.values.values().cloned().collect(),
+        };
+        let table = datafusion::datasource::MemTable::try_new(snapshot::values_schema(), vec![vals])?;
+        ctx.register_table("vals", Arc::new(table))?;
         ctx.register_batch("returns", self.returns_batch.clone())?;
         for (name, batch) in self.catalog_tables.iter().chain(self.view_tables(view)?.iter()) {
             ctx.register_batch(*name, batch.clone())?;

@@ -1,9 +1,11 @@
 //! The store as the engine sees it: the latest values and the stored versions, as Arrow record
 //! batches for the SQL and as records for the rules written in Rust.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use pbgdpl_catalog::local_date;
 use pbgdpl_catalog::model::{ReturnRecord, StoredValue, Value};
@@ -33,20 +35,40 @@ pub(crate) fn values_schema() -> SchemaRef {
 }
 
 pub fn values_batch(values: &[StoredValue]) -> Result<RecordBatch> {
+    values_batch_of(values.iter())
+}
+
+pub(crate) fn values_batch_of<'a>(values: impl Iterator<Item = &'a StoredValue> + Clone) -> Result<RecordBatch> {
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.unit.as_str()))),
-        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.form.as_str()))),
-        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.period.as_str()))),
-        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.row.as_str()))),
-        Arc::new(Int32Array::from_iter_values(values.iter().map(|v| v.column as i32))),
-        Arc::new(Int64Array::from_iter(values.iter().map(|v| v.value.as_i64()))),
-        Arc::new(StringArray::from_iter(values.iter().map(|v| match &v.value {
+        Arc::new(StringArray::from_iter_values(values.clone().map(|v| v.unit.as_str()))),
+        Arc::new(StringArray::from_iter_values(values.clone().map(|v| v.form.as_str()))),
+        Arc::new(StringArray::from_iter_values(values.clone().map(|v| v.period.as_str()))),
+        Arc::new(StringArray::from_iter_values(values.clone().map(|v| v.row.as_str()))),
+        Arc::new(Int32Array::from_iter_values(values.clone().map(|v| v.column as i32))),
+        Arc::new(Int64Array::from_iter(values.clone().map(|v| v.value.as_i64()))),
+        Arc::new(StringArray::from_iter(values.clone().map(|v| match &v.value {
             Value::Text(t) => Some(t.as_str()),
             Value::Int(_) => None,
         }))),
-        Arc::new(Int64Array::from_iter_values(values.iter().map(|v| v.version))),
+        Arc::new(Int64Array::from_iter_values(values.map(|v| v.version))),
     ];
     Ok(RecordBatch::try_new(values_schema(), cols)?)
+}
+
+/// The rows of a values batch that belong to none of the returns `replaced` (unit key, form).
+pub(crate) fn without_returns(batch: &RecordBatch, replaced: &HashSet<(&str, &str)>) -> Result<RecordBatch> {
+    let text = |i: usize| {
+        batch
+            .column(i)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| crate::Error::Internal(format!("the values batch has no text column {i}")))
+    };
+    let (units, forms) = (text(0)?, text(1)?);
+    let keep = BooleanArray::from_iter(
+        (0..batch.num_rows()).map(|i| Some(!replaced.contains(&(units.value(i), forms.value(i))))),
+    );
+    Ok(filter_record_batch(batch, &keep)?)
 }
 
 /// Schema of the returns table: one row per stored version.

@@ -15,7 +15,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pbgdpl-target}"
 periods="${1:-2024,2025S1,2025,2026S1,2026P}"
 py="${PYTHON:-python3}"
 # One invocation for both binaries: the same features, so the same build.
-cargo build --release --quiet -p pbgdpl -p pbgdpl-fixtures --bin pbgdpl --bin gen-national
+cargo build --release --quiet -p pbgdpl -p pbgdpl-fixtures --bin pbgdpl --bin gen-national --bin bench-engine
 bin="$CARGO_TARGET_DIR/release"
 dir=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
@@ -25,6 +25,9 @@ pb() { "$bin/pbgdpl" --store "$dir/store" --units "$units" "$@"; }
 echo "== generate: $periods"
 "$bin/gen-national" "$dir/store" --periods "$periods"
 du -sh "$dir/store" | sed 's/^/store size: /'
+
+echo "== where the engine's time goes, and an accepted return: rebuilt from the store beside applied (bench-engine)"
+"$bin/bench-engine" "$dir/store" --units "$units" --period 2026S1 --unit VN --runs 3
 
 echo "== indicators of 2026S1: the nation and its 34 provinces (pbgdpl; DuckDB computes every unit), 3 runs"
 for run in 1 2 3; do

@@ -203,6 +203,29 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
+/// What was stored after a version id ([`Store::changes_after`]), with what tells the reader whether
+/// that is all it missed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Every version stored with a higher id, by id.
+    pub returns: Vec<ReturnRecord>,
+    /// The latest values of the returns those versions belong to.
+    pub values: Vec<StoredValue>,
+    /// Versions with an id up to `after`. A reader holding fewer must read everything again: a
+    /// writer committed a lower id after the reader's snapshot (PostgreSQL hands out ids at insert,
+    /// not at commit).
+    pub seen: i64,
+    /// Survey versions stored (estimates are recomputed when this changes).
+    pub surveys: i64,
+    /// The store's generation in the same snapshot.
+    pub generation: i64,
+}
+
+/// The generation: it changes whenever a version of a return or a survey is stored. The same SQL on
+/// both backends.
+pub(crate) const GENERATION_SQL: &str = "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) \
+     + (SELECT COUNT(*) FROM survey_versions) * 1000000007 FROM returns";
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {
@@ -241,6 +264,10 @@ pub trait Store: Send + Sync {
     fn periods(&self) -> Result<Vec<String>>;
     /// A number that changes whenever a return is stored (for caches of computed results).
     fn generation(&self) -> Result<i64>;
+    /// What a reader that holds every version up to id `after` is missing, read in one snapshot:
+    /// the versions stored since and the latest values of their returns (how the engine stays
+    /// current without reading the whole store again).
+    fn changes_after(&self, after: i64) -> Result<Changes>;
 
     /// The locked periods, oldest period first.
     fn period_locks(&self) -> Result<Vec<PeriodLock>>;

@@ -28,8 +28,8 @@ use crate::shared::{
     survey_content, ts, unlock_event, user_added_event, user_of,
 };
 use crate::{
-    Actor, AuditEvent, AuditRecord, Error, PeriodLock, Refused, Rejection, RejectionRecord, Result, Store, Stored,
-    Submission, UserRecord,
+    Actor, AuditEvent, AuditRecord, Changes, Error, GENERATION_SQL, PeriodLock, Refused, Rejection, RejectionRecord,
+    Result, Store, Stored, Submission, UserRecord,
 };
 
 mod embedded {
@@ -160,6 +160,28 @@ impl PostgresStore {
     fn read<T>(&self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
         self.with(f)
     }
+}
+
+fn returns_where(c: &mut impl GenericClient, cond: &str, p: &[&(dyn ToSql + Sync)]) -> Result<Vec<ReturnRecord>> {
+    let sql = format!(
+        "SELECT id, unit, form, period, version, received_at, submitted_by, source, file_name, file_sha256
+         FROM returns WHERE {cond}"
+    );
+    Ok(c.query(&sql, p)?
+        .iter()
+        .map(|r| ReturnRecord {
+            id: r.get(0),
+            unit: r.get(1),
+            form: r.get(2),
+            period: r.get(3),
+            version: r.get(4),
+            received_at: r.get(5),
+            submitted_by: r.get(6),
+            source: r.get(7),
+            file_name: r.get(8),
+            file_sha256: r.get(9),
+        })
+        .collect())
 }
 
 fn values_where(c: &mut impl GenericClient, cond: &str, p: &[&(dyn ToSql + Sync)]) -> Result<Vec<StoredValue>> {
@@ -466,25 +488,11 @@ impl Store for PostgresStore {
 
     fn returns(&self, period: Option<&str>) -> Result<Vec<ReturnRecord>> {
         self.read(|c| {
-            Ok(c.query(
-                "SELECT id, unit, form, period, version, received_at, submitted_by, source, file_name, file_sha256
-                 FROM returns WHERE ($1::text IS NULL OR period = $1) ORDER BY unit, form, period, version",
+            returns_where(
+                c,
+                "($1::text IS NULL OR period = $1) ORDER BY unit, form, period, version",
                 &[&period],
-            )?
-            .iter()
-            .map(|r| ReturnRecord {
-                id: r.get(0),
-                unit: r.get(1),
-                form: r.get(2),
-                period: r.get(3),
-                version: r.get(4),
-                received_at: r.get(5),
-                submitted_by: r.get(6),
-                source: r.get(7),
-                file_name: r.get(8),
-                file_sha256: r.get(9),
-            })
-            .collect())
+            )
         })
     }
 
@@ -515,14 +523,28 @@ impl Store for PostgresStore {
 
     fn generation(&self) -> Result<i64> {
         // Read on every request: a return another server stored is seen by the next request here.
+        self.read(|c| Ok(c.query_one(GENERATION_SQL, &[])?.get(0)))
+    }
+
+    fn changes_after(&self, after: i64) -> Result<Changes> {
         self.read(|c| {
-            Ok(
-                c.query_one(
-                    "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) + (SELECT COUNT(*) FROM survey_versions) * 1000000007 FROM returns",
-                    &[],
-                )?
+            // One snapshot for every statement.
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let changes = Changes {
+                returns: returns_where(&mut tx, "id > $1 ORDER BY id", &[&after])?,
+                values: values_where(&mut tx, "r.id > $1", &[&after])?,
+                seen: tx
+                    .query_one("SELECT COUNT(*) FROM returns WHERE id <= $1", &[&after])?
                     .get(0),
-            )
+                surveys: tx.query_one("SELECT COUNT(*) FROM survey_versions", &[])?.get(0),
+                generation: tx.query_one(GENERATION_SQL, &[])?.get(0),
+            };
+            tx.commit()?;
+            Ok(changes)
         })
     }
 

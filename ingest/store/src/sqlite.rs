@@ -20,8 +20,8 @@ use crate::shared::{
     survey_content, ts, unlock_event, user_added_event, user_of,
 };
 use crate::{
-    Actor, AuditEvent, AuditRecord, ChangedCell, Error, PeriodLock, Refused, Rejection, RejectionRecord, Result, Store,
-    Stored, Submission, UserRecord, io_err,
+    Actor, AuditEvent, AuditRecord, ChangedCell, Changes, Error, GENERATION_SQL, PeriodLock, Refused, Rejection,
+    RejectionRecord, Result, Store, Stored, Submission, UserRecord, io_err,
 };
 
 mod embedded {
@@ -135,6 +135,28 @@ impl SqliteStore {
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    fn returns_where(conn: &Connection, cond: &str, p: impl rusqlite::Params) -> Result<Vec<ReturnRecord>> {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, unit, form, period, version, received_at, submitted_by, source, file_name, file_sha256
+             FROM returns WHERE {cond}"
+        ))?;
+        let rows = stmt.query_map(p, |r| {
+            Ok(ReturnRecord {
+                id: r.get(0)?,
+                unit: r.get(1)?,
+                form: r.get(2)?,
+                period: r.get(3)?,
+                version: r.get(4)?,
+                received_at: r.get(5)?,
+                submitted_by: r.get(6)?,
+                source: r.get(7)?,
+                file_name: r.get(8)?,
+                file_sha256: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn values_where(conn: &Connection, cond: &str, p: impl rusqlite::Params) -> Result<Vec<StoredValue>> {
@@ -337,25 +359,11 @@ impl Store for SqliteStore {
 
     fn returns(&self, period: Option<&str>) -> Result<Vec<ReturnRecord>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, unit, form, period, version, received_at, submitted_by, source, file_name, file_sha256
-                 FROM returns WHERE (?1 IS NULL OR period = ?1) ORDER BY unit, form, period, version",
-            )?;
-            let rows = stmt.query_map(params![period], |r| {
-                Ok(ReturnRecord {
-                    id: r.get(0)?,
-                    unit: r.get(1)?,
-                    form: r.get(2)?,
-                    period: r.get(3)?,
-                    version: r.get(4)?,
-                    received_at: r.get(5)?,
-                    submitted_by: r.get(6)?,
-                    source: r.get(7)?,
-                    file_name: r.get(8)?,
-                    file_sha256: r.get(9)?,
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            SqliteStore::returns_where(
+                c,
+                "(?1 IS NULL OR period = ?1) ORDER BY unit, form, period, version",
+                params![period],
+            )
         })
     }
 
@@ -385,12 +393,24 @@ impl Store for SqliteStore {
     }
 
     fn generation(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row(GENERATION_SQL, [], |r| r.get(0))?))
+    }
+
+    fn changes_after(&self, after: i64) -> Result<Changes> {
         self.read(|c| {
-            Ok(c.query_row(
-                "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) + (SELECT COUNT(*) FROM survey_versions) * 1000000007 FROM returns",
-                [],
-                |r| r.get(0),
-            )?)
+            // One read transaction: the statements see one snapshot of the file.
+            let tx = c.unchecked_transaction()?;
+            let changes = Changes {
+                returns: SqliteStore::returns_where(&tx, "id > ?1 ORDER BY id", params![after])?,
+                values: SqliteStore::values_where(&tx, "r.id > ?1", params![after])?,
+                seen: tx.query_row("SELECT COUNT(*) FROM returns WHERE id <= ?1", params![after], |r| {
+                    r.get(0)
+                })?,
+                surveys: tx.query_row("SELECT COUNT(*) FROM survey_versions", [], |r| r.get(0))?,
+                generation: tx.query_row(GENERATION_SQL, [], |r| r.get(0))?,
+            };
+            tx.finish()?;
+            Ok(changes)
         })
     }
 

@@ -75,6 +75,7 @@ on_every_backend!(
     passwords_sessions_and_login_links,
     rejections_are_logged_with_their_rules_and_nothing_stored,
     survey_files_are_versions_and_a_lock_refuses_them,
+    changes_after_an_id_are_the_versions_since_and_their_latest_values,
 );
 
 fn survey(answers: &[&str]) -> SurveySubmission {
@@ -128,6 +129,53 @@ fn survey_files_are_versions_and_a_lock_refuses_them(store: &dyn Store) {
     assert_eq!(store.surveys().unwrap()[0].version, 2);
     let audit = store.audit_log(None, 50).unwrap();
     assert_eq!(audit.iter().filter(|a| a.action == "survey.stored").count(), 2);
+}
+
+fn changes_after_an_id_are_the_versions_since_and_their_latest_values(store: &dyn Store) {
+    let empty = store.changes_after(0).unwrap();
+    assert_eq!((empty.returns.len(), empty.values.len(), empty.seen), (0, 0, 0));
+    assert_eq!(empty.generation, store.generation().unwrap());
+    let first = one(store, &sub(&[("01", 1, 100), ("02", 1, 50)])).unwrap();
+    let mut other = sub(&[("01", 1, 7)]);
+    other.unit = "99002".into();
+    one(store, &other).unwrap();
+    let everything = store.changes_after(0).unwrap();
+    assert_eq!(
+        (everything.returns.len(), everything.values.len(), everything.seen),
+        (2, 3, 0)
+    );
+    let last = everything.returns.iter().map(|r| r.id).max().unwrap();
+    // A reader holding both versions: a new version of the first return is all it misses, with
+    // that return's latest values (not the other return's, not version 1's).
+    one(store, &sub(&[("01", 1, 120), ("02", 1, 50)])).unwrap();
+    let since = store.changes_after(last).unwrap();
+    assert_eq!(
+        since
+            .returns
+            .iter()
+            .map(|r| (r.unit.as_str(), r.version))
+            .collect::<Vec<_>>(),
+        [("99001", 2)]
+    );
+    let mut latest: Vec<(String, i64, Option<i64>)> = since
+        .values
+        .iter()
+        .map(|v| (v.row.clone(), v.version, v.value.as_i64()))
+        .collect();
+    latest.sort();
+    assert_eq!(latest, [("01".into(), 2, Some(120)), ("02".into(), 2, Some(50))]);
+    assert_eq!(
+        since.seen, 2,
+        "the versions up to the reader's id, to check it holds them all"
+    );
+    assert_eq!(since.generation, store.generation().unwrap());
+    assert_eq!(first.version, 1);
+    // Nothing new: nothing to apply, and the same generation.
+    let after = store.changes_after(since.returns[0].id).unwrap();
+    assert_eq!((after.returns.len(), after.values.len(), after.seen), (0, 0, 3));
+    assert_eq!(after.surveys, 0);
+    store.submit_survey(&survey(&["5"])).unwrap().unwrap();
+    assert_eq!(store.changes_after(0).unwrap().surveys, 1);
 }
 
 fn resubmission_is_a_new_version_and_identical_is_a_no_op(store: &dyn Store) {

@@ -167,6 +167,20 @@ impl PeriodSpec {
         self.years().1
     }
 
+    /// The codes of the stored periods whose values the request reads: the period itself; for an
+    /// official year its preliminary figures too (a unit's official return where it sent one, else
+    /// its preliminary one); for a range, both of each year. One home for this rule: the engine
+    /// reads only these periods' values, and a cache of results is stale only when a return of
+    /// one of them arrives.
+    pub fn stored_periods(&self) -> Vec<String> {
+        let annual = |y: i32| [y.to_string(), format!("{y}P")];
+        match self {
+            PeriodSpec::Single(p) if p.kind == PeriodKind::Official => annual(p.year).to_vec(),
+            PeriodSpec::Single(p) => vec![p.code()],
+            PeriodSpec::Years { from, to } => (*from..=*to).flat_map(annual).collect(),
+        }
+    }
+
     /// The period that decides which units are due (the last official year of a range).
     pub fn reference_period(&self) -> Period {
         match self {
@@ -323,6 +337,15 @@ mod tests {
         for bad in ["26S1", "2026S2", "abcd", "2026-S1", ""] {
             assert_eq!(Period::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_request_reads_the_stored_periods_its_figures_come_from() {
+        let codes = |s: &str| PeriodSpec::parse(s).unwrap().stored_periods();
+        assert_eq!(codes("2026S1"), ["2026S1"]);
+        assert_eq!(codes("2026P"), ["2026P"]);
+        assert_eq!(codes("2026"), ["2026", "2026P"]);
+        assert_eq!(codes("2025-2026"), ["2025", "2025P", "2026", "2026P"]);
     }
 
     #[test]
