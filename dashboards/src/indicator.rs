@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use pbgdpl_catalog::text::{decimal_vi, group_vi};
-use pbgdpl_catalog::{Catalog, Indicator, Period, PeriodKind, PeriodSpec, local_date};
+use pbgdpl_catalog::{Catalog, Indicator, Period, PeriodSpec, local_date};
 use pbgdpl_engine::{IndicatorValue, Status};
 use pbgdpl_reports::charts::TrendPoint;
 
@@ -388,13 +388,6 @@ pub(crate) async fn full_map(
 
 /// The periods whose returns make a single period's figures, preferred first: a year is its official
 /// returns where a unit sent them, else its preliminary ones.
-fn source_periods(p: &Period) -> Vec<String> {
-    match p.kind {
-        PeriodKind::Official => vec![p.code(), format!("{}P", p.year)],
-        _ => vec![p.code()],
-    }
-}
-
 /// Số liệu gốc: the returns and cells behind a unit's figure — each unit whose figures go to it, the
 /// return (form, version, who, when) and the cells of the numerator's and denominator's terms.
 pub(crate) async fn sources(
@@ -477,13 +470,13 @@ async fn sources_grid(state: &AppState, ind: &Indicator, period: &Period, unit: 
     forms.dedup();
     // The latest version of each (unit, form, period): what the stored values are.
     let mut latest: HashMap<(&str, &str, &str), &pbgdpl_catalog::model::ReturnRecord> = HashMap::new();
-    for r in engine.returns() {
+    let periods = PeriodSpec::Single(*period).stored_periods();
+    for r in periods.iter().flat_map(|p| engine.returns_of(p)) {
         let k = (r.unit.as_str(), r.form.as_str(), r.period.as_str());
         if latest.get(&k).is_none_or(|x| x.version < r.version) {
             latest.insert(k, r);
         }
     }
-    let periods = source_periods(period);
     let cat = &state.catalog;
     let mut rows = Vec::new();
     for (key, unit_cells) in &cells {

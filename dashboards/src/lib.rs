@@ -22,7 +22,7 @@ mod throttle;
 mod views;
 
 pub use error::AppError;
-pub use state::{AppState, Config};
+pub use state::{AppState, Config, Loaded, load_engine};
 
 use axum::Router;
 use axum::http::{HeaderValue, header};

@@ -76,6 +76,38 @@ struct Cache {
     pages: HashMap<String, Arc<str>>,
 }
 
+/// An engine read from the whole store, with the generation and survey count it was read at.
+pub struct Loaded {
+    pub engine: Engine,
+    pub generation: i64,
+    pub surveys: i64,
+}
+
+/// The engine over everything the store holds (no survey estimates attached), read one period at a
+/// time so that only one period's records are in memory at once. The versions are read first and
+/// each period's latest values after them: a version stored meanwhile has its values here already
+/// and arrives itself with the next [`Store::changes_after`], which puts the same values again.
+pub fn load_engine(catalog: &Arc<Catalog>, store: &dyn Store) -> Result<Loaded, AppError> {
+    let counts = store.changes_after(i64::MAX)?;
+    let returns = store.returns(None)?;
+    let periods: std::collections::BTreeSet<String> = returns.iter().map(|r| r.period.clone()).collect();
+    let mut engine = Engine::new(
+        catalog.clone(),
+        Snapshot {
+            values: Vec::new(),
+            returns,
+        },
+    )?;
+    for p in &periods {
+        engine.load_period(p, store.latest_values(Some(p))?)?;
+    }
+    Ok(Loaded {
+        engine,
+        generation: counts.generation,
+        surveys: counts.surveys,
+    })
+}
+
 /// An engine for a new generation, and which cached results it leaves stale.
 struct NextEngine {
     engine: Arc<Engine>,
@@ -275,7 +307,7 @@ impl AppState {
         const MAX_APPLIED: usize = 5_000;
         if let Some((old, surveys)) = base {
             let changes = self.store.changes_after(old.last_id())?;
-            if changes.seen == old.returns().len() as i64
+            if changes.seen == old.versions() as i64
                 && changes.surveys == surveys
                 && changes.returns.len() <= MAX_APPLIED
             {
@@ -285,29 +317,21 @@ impl AppState {
                     returns: changes.returns,
                     values: changes.values,
                 })?;
-                let with_surveys = pbgdpl_surveys::any(&self.catalog);
                 return Ok(NextEngine {
+                    // Estimated again: a survey of a changed period weighs by its new population
+                    // figures (and only by its own period's, so results of other periods hold).
                     engine: Arc::new(self.estimated(engine)?),
                     generation,
                     surveys,
-                    // Estimates weigh by the population figures of any period.
-                    stale: if with_surveys {
-                        Stale::All
-                    } else {
-                        Stale::Periods(periods)
-                    },
+                    stale: Stale::Periods(periods),
                 });
             }
         }
-        let changes = self.store.changes_after(0)?;
-        let (generation, surveys) = (changes.generation, changes.surveys);
-        let engine = Engine::new(
-            self.catalog.clone(),
-            Snapshot {
-                values: changes.values,
-                returns: changes.returns,
-            },
-        )?;
+        let Loaded {
+            engine,
+            generation,
+            surveys,
+        } = load_engine(&self.catalog, &*self.store)?;
         Ok(NextEngine {
             engine: Arc::new(self.estimated(engine)?),
             generation,

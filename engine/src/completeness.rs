@@ -54,7 +54,7 @@ pub(crate) fn expected_returns<'a>(engine: &'a Engine, root: &str, period: &Peri
     // for this on every view, over every unit of the province.
     let code = period.code();
     let mut arrived: HashMap<(&str, &str), (Option<NaiveDate>, i64)> = HashMap::new();
-    for r in engine.returns().iter().filter(|r| r.period == code) {
+    for r in engine.returns_of(&code) {
         let e = arrived
             .entry((r.unit.as_str(), r.form.as_str()))
             .or_insert((None, r.version));

@@ -78,13 +78,13 @@ type Tables = Vec<(&'static str, RecordBatch)>;
 /// never see each other's views.
 pub struct Engine {
     catalog: Arc<Catalog>,
-    /// Every stored version, its unit given by key (the unit that held the code in its period),
-    /// in (unit, form, period, version) order.
-    returns: Vec<ReturnRecord>,
+    /// Every stored version by period, its unit given by key (the unit that held the code in its
+    /// period), in (unit, form, version) order: an accepted return copies its period's only.
+    returns: BTreeMap<String, Arc<Vec<ReturnRecord>>>,
     /// The latest values, one batch per stored period: a request reads only the periods its
     /// figures come from, and an accepted return rebuilds only its period's batch.
     values: BTreeMap<String, RecordBatch>,
-    returns_batch: RecordBatch,
+    returns_batches: BTreeMap<String, RecordBatch>,
     /// The highest return id of the snapshot (what [`Engine::apply`] continues from).
     last_id: i64,
     /// The catalog as tables, built once and shared by the engines applied from this one.
@@ -96,7 +96,7 @@ pub struct Engine {
 }
 
 /// Gives each value and version to the unit that held its code at the end of its period (a code
-/// names different units at different times), and puts the versions in key order.
+/// names different units at different times).
 fn settle_keys(catalog: &Catalog, snapshot: &mut Snapshot) {
     let mut keys: HashMap<(String, String), String> = HashMap::new();
     let mut key_of = |unit: &str, period: &str| -> String {
@@ -110,11 +110,24 @@ fn settle_keys(catalog: &Catalog, snapshot: &mut Snapshot) {
     for r in &mut snapshot.returns {
         r.unit = key_of(&r.unit, &r.period);
     }
-    snapshot.returns.sort_by(return_order);
 }
 
-fn return_order(a: &ReturnRecord, b: &ReturnRecord) -> std::cmp::Ordering {
-    (&a.unit, &a.form, &a.period, a.version).cmp(&(&b.unit, &b.form, &b.period, b.version))
+/// Versions by period, each period's in (unit, form, version) order.
+fn returns_by_period(
+    mut by: BTreeMap<String, Arc<Vec<ReturnRecord>>>,
+    returns: Vec<ReturnRecord>,
+) -> BTreeMap<String, Arc<Vec<ReturnRecord>>> {
+    let mut added: BTreeMap<String, Vec<ReturnRecord>> = BTreeMap::new();
+    for r in returns {
+        added.entry(r.period.clone()).or_default().push(r);
+    }
+    for (period, new) in added {
+        let list = by.entry(period).or_default();
+        let list = Arc::make_mut(list);
+        list.extend(new);
+        list.sort_by(|a, b| (&a.unit, &a.form, a.version).cmp(&(&b.unit, &b.form, b.version)));
+    }
+    by
 }
 
 /// The values as one batch per period.
@@ -133,11 +146,16 @@ impl Engine {
     /// An engine over a snapshot of the store.
     pub fn new(catalog: Arc<Catalog>, mut snapshot: Snapshot) -> Result<Engine> {
         settle_keys(&catalog, &mut snapshot);
+        let last_id = snapshot.returns.iter().map(|r| r.id).max().unwrap_or(0);
+        let returns = returns_by_period(BTreeMap::new(), snapshot.returns);
         let engine = Engine {
             values: by_period(&snapshot.values)?,
-            returns_batch: returns_batch(&snapshot.returns)?,
-            last_id: snapshot.returns.iter().map(|r| r.id).max().unwrap_or(0),
-            returns: snapshot.returns,
+            returns_batches: returns
+                .iter()
+                .map(|(p, rs)| Ok((p.clone(), returns_batch(rs)?)))
+                .collect::<Result<_>>()?,
+            last_id,
+            returns,
             catalog_tables: Arc::new(tables::catalog_tables(&catalog)?),
             catalog,
             view_tables: Arc::default(),
@@ -154,9 +172,9 @@ impl Engine {
     /// a survey's population figures may have changed.
     pub fn apply(&self, mut changes: Snapshot) -> Result<Engine> {
         settle_keys(&self.catalog, &mut changes);
-        let mut returns = self.returns.clone();
-        returns.extend(changes.returns.iter().cloned());
-        returns.sort_by(return_order);
+        let last_id = changes.returns.iter().map(|r| r.id).fold(self.last_id, i64::max);
+        let returns = returns_by_period(self.returns.clone(), changes.returns.clone());
+        let mut returns_batches = self.returns_batches.clone();
         // The returns whose latest values are replaced, by period: (unit key, form).
         let mut replaced: BTreeMap<&str, std::collections::HashSet<(&str, &str)>> = BTreeMap::new();
         for r in &changes.returns {
@@ -175,11 +193,14 @@ impl Engine {
             parts.extend(fresh.get(*period).cloned());
             let batch = datafusion::arrow::compute::concat_batches(&snapshot::values_schema(), &parts)?;
             values.insert((*period).to_owned(), batch);
+            if let Some(rs) = returns.get(*period) {
+                returns_batches.insert((*period).to_owned(), returns_batch(rs)?);
+            }
         }
         let engine = Engine {
             catalog: self.catalog.clone(),
-            returns_batch: returns_batch(&returns)?,
-            last_id: returns.iter().map(|r| r.id).max().unwrap_or(0).max(self.last_id),
+            returns_batches,
+            last_id,
             returns,
             values,
             catalog_tables: self.catalog_tables.clone(),
@@ -211,7 +232,11 @@ impl Engine {
         };
         let table = datafusion::datasource::MemTable::try_new(snapshot::values_schema(), vec![vals])?;
         ctx.register_table("vals", Arc::new(table))?;
-        ctx.register_batch("returns", self.returns_batch.clone())?;
+        let versions = datafusion::datasource::MemTable::try_new(
+            snapshot::returns_schema(),
+            vec![self.returns_batches.values().cloned().collect()],
+        )?;
+        ctx.register_table("returns", Arc::new(versions))?;
         for (name, batch) in self.catalog_tables.iter().chain(self.view_tables(view)?.iter()) {
             ctx.register_batch(*name, batch.clone())?;
         }
@@ -245,8 +270,32 @@ impl Engine {
     }
 
     /// Every stored version of every return.
-    pub fn returns(&self) -> &[ReturnRecord] {
-        &self.returns
+    pub fn returns(&self) -> impl Iterator<Item = &ReturnRecord> {
+        self.returns.values().flat_map(|rs| rs.iter())
+    }
+
+    /// Every stored version of the returns of one period (a code), in (unit, form, version) order.
+    pub fn returns_of(&self, period: &str) -> &[ReturnRecord] {
+        self.returns.get(period).map_or(&[], |rs| rs.as_slice())
+    }
+
+    /// How many versions the engine holds.
+    pub fn versions(&self) -> usize {
+        self.returns.values().map(|rs| rs.len()).sum()
+    }
+
+    /// The latest values of one period, replaced by `values` (as the store gives them, by unit
+    /// code): for an engine built from the versions alone, its periods loaded one at a time so that
+    /// only one period's records are in memory at once.
+    pub fn load_period(&mut self, period: &str, values: Vec<StoredValue>) -> Result<()> {
+        let mut part = Snapshot {
+            values,
+            returns: Vec::new(),
+        };
+        settle_keys(&self.catalog, &mut part);
+        let batch = snapshot::values_batch_of(part.values.iter())?;
+        self.values.insert(period.to_owned(), batch);
+        Ok(())
     }
 
     /// Every indicator of the catalog for `unit` and each of its children, the unit first, in

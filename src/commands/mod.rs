@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use pbgdpl_catalog::{Catalog, CatalogSource, Clock};
-use pbgdpl_engine::{Engine, Snapshot};
+use pbgdpl_engine::Engine;
 use pbgdpl_store::Store;
 
 use crate::args::{Cli, Command, DEFAULT_STORE};
@@ -50,13 +50,9 @@ impl Context {
         Ok(pbgdpl_store::open(&self.store_dir)?)
     }
 
-    /// An engine over the store as it is now.
+    /// An engine over the store as it is now (read as the server reads it).
     pub(crate) fn engine(&self, store: &dyn Store) -> anyhow::Result<Engine> {
-        let snapshot = Snapshot {
-            values: store.latest_values(None)?,
-            returns: store.returns(None)?,
-        };
-        let engine = Engine::new(self.catalog.clone(), snapshot)?;
+        let engine = pbgdpl_dashboards::load_engine(&self.catalog, store)?.engine;
         if !pbgdpl_surveys::any(&self.catalog) {
             return Ok(engine);
         }

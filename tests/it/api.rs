@@ -475,3 +475,66 @@ fn answers_are_compressed_when_the_client_accepts_gzip() {
     );
     eprintln!("openapi.json: {} bytes, {} gzipped", plain.len(), gz.len());
 }
+
+/// A server that has answered before answers after each accepted return as a server started on the
+/// same store does: the engine it applied the return to, and the results it kept for the periods
+/// the return does not touch, are those of the whole store. A preliminary return changes the year
+/// (official, else preliminary) and the phase, not the half-year.
+#[test]
+fn figures_after_each_accepted_return_are_those_of_a_fresh_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let admin = user(&store, "admin", "admin", None);
+    let s = Server::start(&store);
+    let specs = ["2026S1", "2026P", "2026", "2025-2026"];
+    let answers = |server: &Server| -> Vec<Json> {
+        specs
+            .iter()
+            .map(|p| {
+                let (code, body) = call(
+                    ureq::get(&format!("{}/api/v1/indicators?period={p}", server.base)),
+                    Some(&admin),
+                    None,
+                );
+                assert_eq!(code, 200, "{p}: {body}");
+                body
+            })
+            .collect()
+    };
+    let post = |body: Json| {
+        let (code, out) = call(
+            ureq::post(&format!("{}/api/v1/returns", s.base)),
+            Some(&admin),
+            Some(&body),
+        );
+        assert_eq!(
+            (code, out["returns"][0]["status"].clone()),
+            (200, json!("accepted")),
+            "{out}"
+        );
+    };
+    let preliminary = |reached: i64| {
+        let mut r = f01("99002", reached);
+        r["period"] = json!("2026P");
+        r
+    };
+    post(f01("99001", 800));
+    post(preliminary(600));
+    let first = answers(&s);
+    let mut steps = vec![first.clone()];
+    for change in [preliminary(700), f01("99001", 900), f01("99003", 500)] {
+        post(change);
+        let now = answers(&s);
+        let mut fresh = Server::start(&store);
+        assert_eq!(now, answers(&fresh), "the long-running server against a fresh one");
+        fresh.kill();
+        steps.push(now);
+    }
+    // What changed where: the 2026P correction changed 2026P, 2026 and the phase, not 2026S1.
+    let (before, after) = (&steps[0], &steps[1]);
+    assert_eq!(before[0], after[0], "2026S1 untouched by a 2026P return");
+    for i in 1..4 {
+        assert_ne!(before[i], after[i], "{} follows the 2026P return", specs[i]);
+    }
+    assert_ne!(steps[1][0], steps[2][0], "2026S1 follows its own return");
+}
