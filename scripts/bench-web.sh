@@ -19,14 +19,8 @@ echo "mat-khau-bench" | "$bin" --store "$store" user passwd bench 2>/dev/null
 server=$!
 sleep 1
 cookie=$(curl -s -o /dev/null -D - -d "name=bench&password=mat-khau-bench" http://127.0.0.1:18555/dang-nhap | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip')
+# shellcheck source=scripts/bench/wrk.sh
+source scripts/bench/wrk.sh
 for target in "overview /?period=2026P" "indicator-page /chi-tieu/CDS-1?period=2026P" "indicators-api /api/v1/indicators?period=2026P"; do
-  name=${target%% *}; path=${target#* }
-  # Warm the cache once, as leaders' first visit would.
-  curl -s -o /dev/null -H "Cookie: $cookie" -H "Authorization: Bearer $token" "http://127.0.0.1:18555$path"
-  out=$(wrk -t2 -c50 -d"${secs}s" --latency -H "Cookie: $cookie" -H "Authorization: Bearer $token" "http://127.0.0.1:18555$path")
-  p50=$(echo "$out" | awk '$1=="50%"{print $2}')
-  p99=$(echo "$out" | awk '$1=="99%"{print $2}')
-  rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
-  non2xx=$(echo "$out" | awk '/Non-2xx/{print $NF}')
-  echo "$name: p50 $p50, p99 $p99, $rps requests/s, 50 connections, ${secs}s${non2xx:+, non-2xx $non2xx}"
+  wrk_row "${target%% *}" "http://127.0.0.1:18555${target#* }" "$secs" "Cookie: $cookie" "Authorization: Bearer $token"
 done

@@ -66,18 +66,13 @@ echo "== dashboards and API at 50 clients (wrk, 2 threads, ${WRK_SECONDS:-10} s 
 if command -v wrk >/dev/null; then
   link=$(pb user link bench 2>/dev/null | tail -1)
   cookie=$(curl -s -o /dev/null -D - "$base$link" | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip' | head -1)
+  # shellcheck source=scripts/bench/wrk.sh
+  source scripts/bench/wrk.sh
   for target in "overview /?period=2026S1&unit=VN" "indicator-page /chi-tieu/CDS-1?period=2026S1&unit=VN" \
     "indicators-api /api/v1/indicators?period=2026S1&unit=VN" \
     "indicators-api-slice /api/v1/indicators?period=2026S1&unit=VN&indicator=CDS-1&fields=unit,value,status"; do
-    name=${target%% *}; path=${target#* }
-    curl -s -o /dev/null -H "Cookie: $cookie" -H "Authorization: Bearer $token" "$base$path"
-    out=$(wrk -t2 -c50 -d"${WRK_SECONDS:-10}s" --latency -H "Cookie: $cookie" -H "Authorization: Bearer $token" \
-      -H "Accept-Encoding: gzip" "$base$path")
-    p50=$(echo "$out" | awk '$1=="50%"{print $2}')
-    p99=$(echo "$out" | awk '$1=="99%"{print $2}')
-    rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
-    non2xx=$(echo "$out" | awk '/Non-2xx/{print $NF}')
-    echo "$name: p50 $p50, p99 $p99, $rps requests/s${non2xx:+, non-2xx $non2xx}"
+    wrk_row "${target%% *}" "$base${target#* }" "${WRK_SECONDS:-10}" "Cookie: $cookie" \
+      "Authorization: Bearer $token" "Accept-Encoding: gzip"
   done
 else
   echo "wrk is not installed (apt-get install wrk): skipped"

@@ -221,11 +221,6 @@ pub struct Changes {
     pub generation: i64,
 }
 
-/// The generation: it changes whenever a version of a return or a survey is stored. The same SQL on
-/// both backends.
-pub(crate) const GENERATION_SQL: &str = "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) \
-     + (SELECT COUNT(*) FROM survey_versions) * 1000000007 FROM returns";
-
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {

@@ -28,8 +28,8 @@ use crate::shared::{
     survey_content, ts, unlock_event, user_added_event, user_of,
 };
 use crate::{
-    Actor, AuditEvent, AuditRecord, Changes, Error, GENERATION_SQL, PeriodLock, Refused, Rejection, RejectionRecord,
-    Result, Store, Stored, Submission, UserRecord,
+    Actor, AuditEvent, AuditRecord, Changes, Error, PeriodLock, Refused, Rejection, RejectionRecord, Result, Store,
+    Stored, Submission, UserRecord,
 };
 
 mod embedded {
@@ -38,6 +38,12 @@ mod embedded {
 
 /// Connections kept open between requests.
 const MAX_IDLE: usize = 16;
+
+/// The generation: it changes whenever a version of a return or a survey is stored. The count is
+/// needed besides the highest id: ids are handed out at insert, so a lower one can commit after a
+/// higher one.
+const GENERATION_SQL: &str = "SELECT COALESCE(MAX(id), 0) * 1000003 + COUNT(*) \
+     + (SELECT COUNT(*) FROM survey_versions) * 1000000007 FROM returns";
 
 /// Advisory lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
 const LOCK_PERIOD: i32 = 1;

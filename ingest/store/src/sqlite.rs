@@ -20,13 +20,19 @@ use crate::shared::{
     survey_content, ts, unlock_event, user_added_event, user_of,
 };
 use crate::{
-    Actor, AuditEvent, AuditRecord, ChangedCell, Changes, Error, GENERATION_SQL, PeriodLock, Refused, Rejection,
-    RejectionRecord, Result, Store, Stored, Submission, UserRecord, io_err,
+    Actor, AuditEvent, AuditRecord, ChangedCell, Changes, Error, PeriodLock, Refused, Rejection, RejectionRecord,
+    Result, Store, Stored, Submission, UserRecord, io_err,
 };
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
 }
+
+/// The generation: it changes whenever a version of a return or a survey is stored. One writer at a
+/// time and no deletions make the highest id enough, read from the index on every request; a count
+/// of the versions cost 25 ms a request on the whole country's 509,035.
+const GENERATION_SQL: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM returns) * 1000003 \
+     + (SELECT COUNT(*) FROM survey_versions) * 1000000007";
 
 /// The file inside the store folder.
 pub const FILE_NAME: &str = "pbgdpl.sqlite3";
