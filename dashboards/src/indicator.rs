@@ -386,8 +386,6 @@ pub(crate) async fn full_map(
     frame(&state, &v, &format!("Bản đồ {}", ind.code), "Chỉ tiêu", &body).await
 }
 
-/// The periods whose returns make a single period's figures, preferred first: a year is its official
-/// returns where a unit sent them, else its preliminary ones.
 /// Số liệu gốc: the returns and cells behind a unit's figure — each unit whose figures go to it, the
 /// return (form, version, who, when) and the cells of the numerator's and denominator's terms.
 pub(crate) async fn sources(

@@ -88,6 +88,7 @@ pub struct Loaded {
 /// each period's latest values after them: a version stored meanwhile has its values here already
 /// and arrives itself with the next [`Store::changes_after`], which puts the same values again.
 pub fn load_engine(catalog: &Arc<Catalog>, store: &dyn Store) -> Result<Loaded, AppError> {
+    // Nothing comes after the highest id: this reads only the counts and the generation.
     let counts = store.changes_after(i64::MAX)?;
     let returns = store.returns(None)?;
     let periods: std::collections::BTreeSet<String> = returns.iter().map(|r| r.period.clone()).collect();
