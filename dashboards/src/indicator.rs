@@ -449,7 +449,8 @@ pub(crate) async fn sources(
 }
 
 async fn sources_grid(state: &AppState, ind: &Indicator, period: &Period, unit: &str) -> Result<Grid, AppError> {
-    let (_, engine) = state.engine().await?;
+    let periods = PeriodSpec::Single(*period).stored_periods();
+    let (_, engine) = state.engine_for(&periods).await?;
     let (spec, target) = (PeriodSpec::Single(*period), unit.to_owned());
     let cells = state
         .compute(
@@ -468,11 +469,12 @@ async fn sources_grid(state: &AppState, ind: &Indicator, period: &Period, unit: 
     forms.dedup();
     // The latest version of each (unit, form, period): what the stored values are.
     let mut latest: HashMap<(&str, &str, &str), &pbgdpl_catalog::model::ReturnRecord> = HashMap::new();
-    let periods = PeriodSpec::Single(*period).stored_periods();
-    for r in periods.iter().flat_map(|p| engine.returns_of(p)) {
-        let k = (r.unit.as_str(), r.form.as_str(), r.period.as_str());
-        if latest.get(&k).is_none_or(|x| x.version < r.version) {
-            latest.insert(k, r);
+    for p in &periods {
+        for r in engine.returns_of(p)? {
+            let k = (r.unit.as_str(), r.form.as_str(), r.period.as_str());
+            if latest.get(&k).is_none_or(|x| x.version < r.version) {
+                latest.insert(k, r);
+            }
         }
     }
     let cat = &state.catalog;

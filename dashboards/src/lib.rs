@@ -22,7 +22,7 @@ mod throttle;
 mod views;
 
 pub use error::AppError;
-pub use state::{AppState, Config, Loaded, load_engine};
+pub use state::{AppState, Config, Loaded, estimated, load_engine, read_periods};
 
 use axum::Router;
 use axum::http::{HeaderValue, header};

@@ -227,8 +227,8 @@ async fn overview_body(state: &AppState, sees_all: bool, spec: &PeriodSpec, unit
     }
     let reporting = match spec {
         PeriodSpec::Single(p) => {
-            let (_, engine) = state.engine().await?;
-            let due = engine.completeness(p, unit);
+            let (_, engine) = state.engine_for(&spec.stored_periods()).await?;
+            let due = engine.completeness(p, unit)?;
             let names = |pick: &dyn Fn(&pbgdpl_engine::Expected<'_>) -> bool| {
                 let all: Vec<String> = due
                     .iter()
@@ -313,8 +313,8 @@ pub(crate) async fn submissions(
             unit: v.unit.clone(),
         }
     });
-    let (_, engine) = state.engine().await?;
-    let due = engine.completeness(&period, &v.unit);
+    let (_, engine) = state.engine_for(&PeriodSpec::Single(period).stored_periods()).await?;
+    let due = engine.completeness(&period, &v.unit)?;
     let expected = due.len();
     let received = due.iter().filter(|e| e.received.is_some()).count();
     let former = state.catalog.units.former_districts();
@@ -577,7 +577,9 @@ pub(crate) async fn report(
 ) -> Result<Response, AppError> {
     v.who.user.check_reports()?;
     let period = single(&v.spec, "Báo cáo lập")?;
-    let (_, engine) = state.engine().await?;
+    let (_, engine) = state
+        .engine_for(&pbgdpl_reports::bundle::Report::periods(period))
+        .await?;
     let (unit, today) = (v.unit.clone(), state.config().clock.today());
     let docx = q.format.as_deref() == Some("docx");
     let bytes = state

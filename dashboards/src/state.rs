@@ -76,37 +76,61 @@ struct Cache {
     pages: HashMap<String, Arc<str>>,
 }
 
-/// An engine read from the whole store, with the generation and survey count it was read at.
+/// An engine over the whole store, with the generation and survey count it was made at.
 pub struct Loaded {
     pub engine: Engine,
     pub generation: i64,
     pub surveys: i64,
 }
 
-/// The engine over everything the store holds (no survey estimates attached), read one period at a
-/// time so that only one period's records are in memory at once. The versions are read first and
-/// each period's latest values after them: a version stored meanwhile has its values here already
-/// and arrives itself with the next [`Store::changes_after`], which puts the same values again.
+/// The engine over everything the store holds, none of it read yet (no survey estimates attached):
+/// each period is read on first use ([`read_periods`]), so starting costs the same whatever the
+/// number of periods, and only the periods a request needs are ever in memory.
 pub fn load_engine(catalog: &Arc<Catalog>, store: &dyn Store) -> Result<Loaded, AppError> {
-    // Nothing comes after the highest id: this reads only the counts and the generation.
+    // Nothing comes after the highest id: this reads only the counts, the highest id and the
+    // generation, in one snapshot. A period stored after it is read up to that id (nothing of it),
+    // and its versions arrive with the next `changes_after`.
     let counts = store.changes_after(i64::MAX)?;
-    let returns = store.returns(None)?;
-    let periods: std::collections::BTreeSet<String> = returns.iter().map(|r| r.period.clone()).collect();
-    let mut engine = Engine::new(
-        catalog.clone(),
-        Snapshot {
-            values: Vec::new(),
-            returns,
-        },
-    )?;
-    for p in &periods {
-        engine.load_period(p, store.latest_values(Some(p))?)?;
-    }
+    let engine = Engine::unread(catalog.clone(), store.periods()?, counts.last_id, counts.seen as usize)?;
     Ok(Loaded {
         engine,
         generation: counts.generation,
         surveys: counts.surveys,
     })
+}
+
+/// `engine` with those of `periods` (stored codes) it has not read yet read from the store, up to
+/// the engine's own highest id: what it holds stays one snapshot of the store.
+pub fn read_periods(mut engine: Engine, store: &dyn Store, periods: &[String]) -> Result<Engine, AppError> {
+    let unread: Vec<String> = engine.unread_of(periods).into_iter().map(str::to_owned).collect();
+    for p in unread {
+        let (returns, values) = store.period_upto(&p, engine.last_id())?;
+        engine.load_period(&p, returns, values)?;
+    }
+    Ok(engine)
+}
+
+/// The engine with the catalog's survey estimates attached (none without surveys), the surveys'
+/// periods read first: an estimate weighs by its period's population figures. The estimation's
+/// DataFusion queries run through `rt`.
+pub fn estimated(
+    catalog: &Catalog,
+    store: &dyn Store,
+    engine: Engine,
+    rt: &tokio::runtime::Handle,
+) -> Result<Engine, AppError> {
+    if !pbgdpl_surveys::any(catalog) {
+        return Ok(engine);
+    }
+    let surveys = store.surveys()?;
+    let periods: Vec<String> = surveys
+        .iter()
+        .filter_map(|s| Period::parse(&s.period))
+        .flat_map(|p| PeriodSpec::Single(p).stored_periods())
+        .collect();
+    let engine = read_periods(engine, store, &periods)?;
+    let samples = rt.block_on(pbgdpl_surveys::samples(&engine, &surveys))?;
+    Ok(pbgdpl_surveys::attach(engine, &samples)?)
 }
 
 /// An engine for a new generation, and which cached results it leaves stale.
@@ -259,21 +283,51 @@ impl AppState {
         self.blocking(|st| Ok(st.store.generation()?)).await
     }
 
-    /// The engine over the store as it is now, with the generation it was built at. Built once per
-    /// generation on a blocking thread, without holding the cache while it builds: from the
-    /// previous engine and what the store stored since where it can (the figures of other periods
-    /// stay cached), from the whole store where it cannot.
+    /// The engine over the store as it is now, with the generation it was built at, for work that
+    /// reads no period's figures (the generation alone, the catalog).
     pub(crate) async fn engine(&self) -> Result<(i64, Arc<Engine>), AppError> {
+        self.engine_for(&[]).await
+    }
+
+    /// The engine over the store as it is now, with the generation it was built at, having read
+    /// `periods` (stored codes: what the request computes from). Built once per generation on a
+    /// blocking thread, without holding the cache while it builds: from the previous engine and
+    /// what the store stored since where it can (the figures of other periods stay cached), from
+    /// the whole store where it cannot. A period is read on first use and kept.
+    pub(crate) async fn engine_for(&self, periods: &[String]) -> Result<(i64, Arc<Engine>), AppError> {
         let generation = self.generation().await?;
-        if let Some(hit) = self.cached_engine(generation) {
+        if let Some(hit) = self
+            .cached_engine(generation)
+            .filter(|e| e.unread_of(periods).is_empty())
+        {
             return Ok((generation, hit));
         }
         let _building = self.building.lock().await;
         // Another request may have built it while this one waited.
         let generation = self.generation().await?;
-        if let Some(hit) = self.cached_engine(generation) {
-            return Ok((generation, hit));
+        let (generation, engine) = match self.cached_engine(generation) {
+            Some(hit) => (generation, hit),
+            None => self.next_generation().await?,
+        };
+        if engine.unread_of(periods).is_empty() {
+            return Ok((generation, engine));
         }
+        let periods = periods.to_vec();
+        let read = Arc::new(
+            self.blocking(move |st| read_periods(Engine::clone(&engine), &*st.store, &periods))
+                .await?,
+        );
+        // Reading a period changes no figure already computed: the results stay.
+        let mut cache = lock(&self.cache);
+        if cache.generation == generation {
+            cache.engine = Some(read.clone());
+        }
+        Ok((generation, read))
+    }
+
+    /// Builds the engine of the store's newest generation and keeps it, with the results it leaves
+    /// fresh. Called with `building` held.
+    async fn next_generation(&self) -> Result<(i64, Arc<Engine>), AppError> {
         let base = {
             let cache = lock(&self.cache);
             cache.engine.clone().map(|e| (e, cache.surveys))
@@ -341,16 +395,10 @@ impl AppState {
         })
     }
 
-    /// The engine with the catalog's survey estimates attached (none without surveys).
+    /// The engine with the catalog's survey estimates attached: their DataFusion queries run on
+    /// this blocking thread through the server's runtime.
     fn estimated(&self, engine: Engine) -> Result<Engine, AppError> {
-        if !pbgdpl_surveys::any(&self.catalog) {
-            return Ok(engine);
-        }
-        // Survey estimates need the engine's population figures (async DataFusion queries): run
-        // them on this blocking thread through the server's runtime.
-        let surveys = self.store.surveys()?;
-        let samples = tokio::runtime::Handle::current().block_on(pbgdpl_surveys::samples(&engine, &surveys))?;
-        Ok(pbgdpl_surveys::attach(engine, &samples)?)
+        estimated(&self.catalog, &*self.store, engine, &tokio::runtime::Handle::current())
     }
 
     fn cached_engine(&self, generation: i64) -> Option<Arc<Engine>> {
@@ -376,7 +424,7 @@ impl AppState {
     /// Indicators for a unit and its children, computed once per store generation.
     pub(crate) async fn indicators(&self, spec: &PeriodSpec, unit: &str) -> Result<Arc<Vec<IndicatorValue>>, AppError> {
         let key = (spec.to_string(), unit.to_owned());
-        let (generation, engine) = self.engine().await?;
+        let (generation, engine) = self.engine_for(&spec.stored_periods()).await?;
         if let Some(hit) = self.with_cache(generation, |c| c.results.get(&key).cloned()) {
             return Ok(hit);
         }

@@ -44,17 +44,22 @@ impl Expected<'_> {
 /// Every return due for a period from the units (of that period) whose figures go to `root` in the
 /// view, with what arrived: the root's subtree first in tree order, then the units that have since
 /// ended, in list order.
-pub(crate) fn expected_returns<'a>(engine: &'a Engine, root: &str, period: &Period, view: View) -> Vec<Expected<'a>> {
+pub(crate) fn expected_returns<'a>(
+    engine: &'a Engine,
+    root: &str,
+    period: &Period,
+    view: View,
+) -> crate::Result<Vec<Expected<'a>>> {
     let catalog = engine.catalog();
     let Some(target) = view.unit(catalog, root) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let scope = Scope::new(catalog, view);
     // First receipt and latest version per (unit, form), in one pass over the returns: the pages ask
     // for this on every view, over every unit of the province.
     let code = period.code();
     let mut arrived: HashMap<(&str, &str), (Option<NaiveDate>, i64)> = HashMap::new();
-    for r in engine.returns_of(&code) {
+    for r in engine.returns_of(&code)? {
         let e = arrived
             .entry((r.unit.as_str(), r.form.as_str()))
             .or_insert((None, r.version));
@@ -94,5 +99,5 @@ pub(crate) fn expected_returns<'a>(engine: &'a Engine, root: &str, period: &Peri
             });
         }
     }
-    out
+    Ok(out)
 }

@@ -550,12 +550,12 @@ fn reporting_indicator(
     requested: &[&Unit],
     on_time: bool,
     scope: &Scope<'_>,
-) -> HashMap<String, Row> {
+) -> Result<HashMap<String, Row>> {
     let PeriodSpec::Single(p) = spec else {
-        return HashMap::new();
+        return Ok(HashMap::new());
     };
     let mut out: HashMap<String, Row> = requested.iter().map(|u| (u.key.clone(), Row::default())).collect();
-    for e in crate::completeness::expected_returns(engine, &root.key, p, scope.view()) {
+    for e in crate::completeness::expected_returns(engine, &root.key, p, scope.view())? {
         for dst in scope.destinations(e.unit) {
             if let Some(row) = out.get_mut(dst) {
                 row.due += 1;
@@ -569,7 +569,7 @@ fn reporting_indicator(
         row.denominator = Some(row.due as f64);
         row.numerator.get_or_insert(0.0);
     }
-    out
+    Ok(out)
 }
 
 /// NV-1 per requested unit, from the task rule: tasks due by the period's end that their leads under
@@ -651,8 +651,8 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
     for ind in &catalog.indicators {
         let rows = match ind.kind {
             IndicatorKind::Ratio | IndicatorKind::Count => cell_rows.next().unwrap_or_default(),
-            IndicatorKind::Reporting => reporting_indicator(engine, spec, root, &requested, false, &scope),
-            IndicatorKind::Timeliness => reporting_indicator(engine, spec, root, &requested, true, &scope),
+            IndicatorKind::Reporting => reporting_indicator(engine, spec, root, &requested, false, &scope)?,
+            IndicatorKind::Timeliness => reporting_indicator(engine, spec, root, &requested, true, &scope)?,
             IndicatorKind::TasksOnTime => tasks_indicator(engine, spec, root, &requested, &scope).await?,
         };
         results.push((ind, rows));

@@ -56,13 +56,19 @@ pub enum Error {
     /// A query result without the shape the engine wrote it for.
     #[error("internal: {0}")]
     Internal(String),
+    /// A computation asked for a stored period the engine has not read ([`Engine::load_period`]):
+    /// computing without it would show figures that leave its returns out.
+    #[error("internal: period {0} is stored but was not read into the engine")]
+    NotLoaded(String),
 }
 
 impl Error {
     pub fn fault(&self) -> Fault {
         match self {
             Error::UnknownUnit(_) => Fault::Input,
-            Error::DataFusion(_) | Error::Arrow(_) | Error::Parquet(_) | Error::Internal(_) => Fault::Bug,
+            Error::DataFusion(_) | Error::Arrow(_) | Error::Parquet(_) | Error::Internal(_) | Error::NotLoaded(_) => {
+                Fault::Bug
+            }
         }
     }
 }
@@ -76,6 +82,12 @@ type Tables = Vec<(&'static str, RecordBatch)>;
 /// changed ([`Engine::apply`]) rather than by reading the store again. Each computation runs in a
 /// session of its own (sessions are cheap: tables are shared Arrow batches), so concurrent requests
 /// never see each other's views.
+///
+/// The periods are read one by one: an engine made with [`Engine::unread`] knows which periods the
+/// store holds and reads each on first use ([`Engine::load_period`]), so that starting costs the
+/// same whatever the number of periods. A computation over a period not read is refused
+/// ([`Error::NotLoaded`]), never computed without it. Cloning shares every table.
+#[derive(Clone)]
 pub struct Engine {
     catalog: Arc<Catalog>,
     /// Every stored version by period, its unit given by key (the unit that held the code in its
@@ -87,6 +99,11 @@ pub struct Engine {
     returns_batches: BTreeMap<String, RecordBatch>,
     /// The highest return id of the snapshot (what [`Engine::apply`] continues from).
     last_id: i64,
+    /// Versions with ids up to `last_id`, read or not (what the store must count for the engine
+    /// to be current).
+    counted: usize,
+    /// Stored periods not read yet: their versions up to `last_id` are in the store only.
+    unread: std::collections::BTreeSet<String>,
     /// The catalog as tables, built once and shared by the engines applied from this one.
     catalog_tables: Arc<Tables>,
     /// The tree and the forward mapping of each view asked for, built once each, shared likewise.
@@ -147,6 +164,7 @@ impl Engine {
     pub fn new(catalog: Arc<Catalog>, mut snapshot: Snapshot) -> Result<Engine> {
         settle_keys(&catalog, &mut snapshot);
         let last_id = snapshot.returns.iter().map(|r| r.id).max().unwrap_or(0);
+        let counted = snapshot.returns.len();
         let returns = returns_by_period(BTreeMap::new(), snapshot.returns);
         let engine = Engine {
             values: by_period(&snapshot.values)?,
@@ -155,13 +173,15 @@ impl Engine {
                 .map(|(p, rs)| Ok((p.clone(), returns_batch(rs)?)))
                 .collect::<Result<_>>()?,
             last_id,
+            counted,
+            unread: Default::default(),
             returns,
             catalog_tables: Arc::new(tables::catalog_tables(&catalog)?),
             catalog,
             view_tables: Arc::default(),
             estimates: indicators::Estimates::new(),
         };
-        engine.session(View::Present)?; // fail early on a schema mismatch
+        engine.session_of(View::Present, Some(&[]))?; // fail early on a schema mismatch
         Ok(engine)
     }
 
@@ -171,8 +191,12 @@ impl Engine {
     /// views' tables — is shared with this engine. Survey estimates are kept: attach new ones when
     /// a survey's population figures may have changed.
     pub fn apply(&self, mut changes: Snapshot) -> Result<Engine> {
-        settle_keys(&self.catalog, &mut changes);
         let last_id = changes.returns.iter().map(|r| r.id).fold(self.last_id, i64::max);
+        let counted = self.counted + changes.returns.len();
+        // A period not read yet stays so: it is read later up to the new last id, changes and all.
+        changes.returns.retain(|r| !self.unread.contains(&r.period));
+        changes.values.retain(|v| !self.unread.contains(&v.period));
+        settle_keys(&self.catalog, &mut changes);
         let returns = returns_by_period(self.returns.clone(), changes.returns.clone());
         let mut returns_batches = self.returns_batches.clone();
         // The returns whose latest values are replaced, by period: (unit key, form).
@@ -197,17 +221,74 @@ impl Engine {
                 returns_batches.insert((*period).to_owned(), returns_batch(rs)?);
             }
         }
-        let engine = Engine {
-            catalog: self.catalog.clone(),
+        Ok(Engine {
             returns_batches,
             last_id,
+            counted,
             returns,
             values,
-            catalog_tables: self.catalog_tables.clone(),
-            view_tables: self.view_tables.clone(),
-            estimates: self.estimates.clone(),
-        };
+            ..self.clone()
+        })
+    }
+
+    /// An engine over a store that holds `periods` (codes) and `versions` versions with ids up to
+    /// `last_id`, none of them read yet: read each period with [`Engine::load_period`] before a
+    /// computation needs it.
+    pub fn unread(
+        catalog: Arc<Catalog>,
+        periods: impl IntoIterator<Item = String>,
+        last_id: i64,
+        versions: usize,
+    ) -> Result<Engine> {
+        let mut engine = Engine::new(catalog, Snapshot::default())?;
+        engine.last_id = last_id;
+        engine.counted = versions;
+        engine.unread = periods.into_iter().collect();
         Ok(engine)
+    }
+
+    /// Those of `periods` (codes) that are stored but not read yet.
+    pub fn unread_of<'a>(&self, periods: &'a [String]) -> Vec<&'a str> {
+        periods
+            .iter()
+            .filter(|p| self.unread.contains(p.as_str()))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Every stored period not read yet.
+    pub fn unread_periods(&self) -> Vec<String> {
+        self.unread.iter().cloned().collect()
+    }
+
+    /// Reads one period: its versions with ids up to [`Engine::last_id`] and their latest values,
+    /// as the store's `period_upto` gives them (by unit code).
+    pub fn load_period(&mut self, period: &str, returns: Vec<ReturnRecord>, values: Vec<StoredValue>) -> Result<()> {
+        let mut part = Snapshot { values, returns };
+        settle_keys(&self.catalog, &mut part);
+        if let Some(r) = part.returns.iter().find(|r| r.period != period || r.id > self.last_id) {
+            return Err(Error::Internal(format!(
+                "period {period} read with version {} of {} (id {}, after {})",
+                r.version, r.period, r.id, self.last_id
+            )));
+        }
+        let returns = returns_by_period(BTreeMap::new(), part.returns)
+            .remove(period)
+            .unwrap_or_default();
+        self.returns_batches.insert(period.to_owned(), returns_batch(&returns)?);
+        self.returns.insert(period.to_owned(), returns);
+        self.values
+            .insert(period.to_owned(), snapshot::values_batch_of(part.values.iter())?);
+        self.unread.remove(period);
+        Ok(())
+    }
+
+    /// Refuses a computation over periods not read.
+    fn check_read<'a>(&self, periods: impl IntoIterator<Item = &'a String>) -> Result<()> {
+        match periods.into_iter().find(|p| self.unread.contains(p.as_str())) {
+            Some(p) => Err(Error::NotLoaded(p.clone())),
+            None => Ok(()),
+        }
     }
 
     /// The highest return id this engine has seen: ask the store for what came after it.
@@ -227,8 +308,14 @@ impl Engine {
     pub(crate) fn session_of(&self, view: View, periods: Option<&[String]>) -> Result<SessionContext> {
         let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
         let vals: Vec<RecordBatch> = match periods {
-            Some(ps) => ps.iter().filter_map(|p| self.values.get(p).cloned()).collect(),
-            None => self.values.values().cloned().collect(),
+            Some(ps) => {
+                self.check_read(ps)?;
+                ps.iter().filter_map(|p| self.values.get(p).cloned()).collect()
+            }
+            None => {
+                self.check_read(&self.unread)?;
+                self.values.values().cloned().collect()
+            }
         };
         let table = datafusion::datasource::MemTable::try_new(snapshot::values_schema(), vec![vals])?;
         ctx.register_table("vals", Arc::new(table))?;
@@ -269,33 +356,23 @@ impl Engine {
         &self.catalog
     }
 
-    /// Every stored version of every return.
+    /// Every stored version of every return of the periods read.
     pub fn returns(&self) -> impl Iterator<Item = &ReturnRecord> {
         self.returns.values().flat_map(|rs| rs.iter())
     }
 
     /// Every stored version of the returns of one period (a code), in (unit, form, version) order.
-    pub fn returns_of(&self, period: &str) -> &[ReturnRecord] {
-        self.returns.get(period).map_or(&[], |rs| rs.as_slice())
+    pub fn returns_of(&self, period: &str) -> Result<&[ReturnRecord]> {
+        if self.unread.contains(period) {
+            return Err(Error::NotLoaded(period.to_owned()));
+        }
+        Ok(self.returns.get(period).map_or(&[], |rs| rs.as_slice()))
     }
 
-    /// How many versions the engine holds.
+    /// How many versions the engine accounts for: every version with an id up to
+    /// [`Engine::last_id`], read or not.
     pub fn versions(&self) -> usize {
-        self.returns.values().map(|rs| rs.len()).sum()
-    }
-
-    /// The latest values of one period, replaced by `values` (as the store gives them, by unit
-    /// code): for an engine built from the versions alone, its periods loaded one at a time so that
-    /// only one period's records are in memory at once.
-    pub fn load_period(&mut self, period: &str, values: Vec<StoredValue>) -> Result<()> {
-        let mut part = Snapshot {
-            values,
-            returns: Vec::new(),
-        };
-        settle_keys(&self.catalog, &mut part);
-        let batch = snapshot::values_batch_of(part.values.iter())?;
-        self.values.insert(period.to_owned(), batch);
-        Ok(())
+        self.counted
     }
 
     /// Every indicator of the catalog for `unit` and each of its children, the unit first, in
@@ -312,12 +389,12 @@ impl Engine {
     /// Every return due for a period from the units whose figures go to `unit` (today's hierarchy),
     /// with what arrived, when, and whether it was late — the units of that period, by their names
     /// of then.
-    pub fn completeness(&self, period: &Period, unit: &str) -> Vec<Expected<'_>> {
+    pub fn completeness(&self, period: &Period, unit: &str) -> Result<Vec<Expected<'_>>> {
         completeness::expected_returns(self, unit, period, View::Present.settle(&self.catalog, unit))
     }
 
     /// [`Engine::completeness`] in a chosen view of time.
-    pub fn completeness_in(&self, period: &Period, unit: &str, view: View) -> Vec<Expected<'_>> {
+    pub fn completeness_in(&self, period: &Period, unit: &str, view: View) -> Result<Vec<Expected<'_>>> {
         completeness::expected_returns(self, unit, period, view.settle(&self.catalog, unit))
     }
 

@@ -49,6 +49,16 @@ fn year_before(period: &Period) -> Option<Period> {
 }
 
 impl<'e> Report<'e> {
+    /// The stored periods a report of `period` reads (its own and the one it compares with): what
+    /// an engine must have read before [`Report::compute`].
+    pub fn periods(period: Period) -> Vec<String> {
+        let mut out = PeriodSpec::Single(period).stored_periods();
+        if let Some(before) = year_before(&period) {
+            out.extend(PeriodSpec::Single(before).stored_periods());
+        }
+        out
+    }
+
     /// Computes a report's facts in today's hierarchy.
     pub async fn compute(engine: &'e Engine, period: Period, unit: &str) -> Result<Report<'e>> {
         Report::compute_in(engine, period, unit, View::Present).await
@@ -78,7 +88,7 @@ impl<'e> Report<'e> {
             totals: engine.form_totals_in(&spec, unit, view).await?,
             unit_values: engine.unit_values_in(&spec, unit, view).await?,
             tasks: engine.tasks_in(&spec, unit, view).await?,
-            completeness: engine.completeness_in(&period, unit, view),
+            completeness: engine.completeness_in(&period, unit, view)?,
             unit: key,
             view,
             previous,

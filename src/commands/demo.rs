@@ -146,7 +146,7 @@ pub(crate) fn run(ctx: Context, out: &Path, addr: &str, serve: bool) -> anyhow::
     }
     drop(worker);
     let latest = periods.last().copied().context("no demo period")?;
-    let engine = ctx.engine(&*store)?;
+    let engine = ctx.engine(&*store, &store.periods()?)?;
     let province_name = catalog
         .units
         .get(&catalog.province.code)

@@ -50,15 +50,17 @@ impl Context {
         Ok(pbgdpl_store::open(&self.store_dir)?)
     }
 
-    /// An engine over the store as it is now (read as the server reads it).
-    pub(crate) fn engine(&self, store: &dyn Store) -> anyhow::Result<Engine> {
+    /// An engine over the store as it is now, having read `periods` (stored codes: what the
+    /// command computes from), read as the server reads it.
+    pub(crate) fn engine(&self, store: &dyn Store, periods: &[String]) -> anyhow::Result<Engine> {
         let engine = pbgdpl_dashboards::load_engine(&self.catalog, store)?.engine;
-        if !pbgdpl_surveys::any(&self.catalog) {
-            return Ok(engine);
-        }
-        let surveys = store.surveys()?;
-        let samples = self.rt.block_on(pbgdpl_surveys::samples(&engine, &surveys))?;
-        Ok(pbgdpl_surveys::attach(engine, &samples)?)
+        let engine = pbgdpl_dashboards::read_periods(engine, store, periods)?;
+        Ok(pbgdpl_dashboards::estimated(
+            &self.catalog,
+            store,
+            engine,
+            self.rt.handle(),
+        )?)
     }
 
     /// The unit a command is about: the one given (checked against the catalog), else the province.

@@ -34,7 +34,7 @@ pub(crate) fn write(
     view: View,
     out: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let engine = ctx.engine(store)?;
+    let engine = ctx.engine(store, &pbgdpl_reports::bundle::Report::periods(*period))?;
     let (xlsx, docx) = ctx.rt.block_on(pbgdpl_reports::bundle::report_files(
         &engine,
         *period,

@@ -23,7 +23,7 @@ pub(crate) fn indicators(
     let spec = ctx.catalog.period_spec(&spec.to_string()).map_err(Usage)?;
     let unit = ctx.unit_in(unit, view)?;
     let store = ctx.store()?;
-    let engine = ctx.engine(&*store)?;
+    let engine = ctx.engine(&*store, &spec.stored_periods())?;
     let values = ctx.rt.block_on(engine.indicators_in(&spec, &unit, view))?;
     super::out(text::indicators(&values, format.into())?)?;
     Ok(ExitCode::SUCCESS)

@@ -1,7 +1,8 @@
 //! The engine that updates instead of rebuilding: an engine applied with what the store stored since
 //! it was built ([`Engine::apply`] over [`Store::changes_after`]) gives the figures of an engine built
 //! over the whole store — for the period the new returns belong to, for the periods they do not,
-//! for a year and a phase, and for a return of a unit that has since ended.
+//! for a year and a phase, and for a return of a unit that has since ended — and an engine that
+//! reads its periods on first use gives them too.
 
 use pbgdpl_catalog::model::{CellValue, Value};
 use pbgdpl_catalog::{Catalog, Period, PeriodSpec};
@@ -138,6 +139,7 @@ fn an_applied_engine_gives_the_figures_of_one_built_over_the_whole_store() {
         let p = Period::parse(code).unwrap();
         let got = |e: &Engine| -> Vec<_> {
             e.completeness(&p, &province)
+                .unwrap()
                 .iter()
                 .map(|x| (x.unit.key.clone(), x.form.id.clone(), x.received, x.version))
                 .collect()
@@ -153,4 +155,85 @@ fn an_applied_engine_gives_the_figures_of_one_built_over_the_whole_store() {
         figures(compute(&before, "2024", &province)),
         figures(compute(&whole, "2024", &province))
     );
+}
+
+#[test]
+fn an_engine_that_reads_its_periods_on_first_use_gives_the_figures_of_one_that_read_everything() {
+    use pbgdpl_dashboards::{load_engine, read_periods};
+    let cat = bundled_catalog();
+    let store = memory_store();
+    let (y2024, s2026) = (generated(&cat, "2024", 3), generated(&cat, "2026S1", 5));
+    store_all(&store, &y2024);
+    store_all(&store, &s2026);
+    store_all(&store, &generated(&cat, "2026P", 7));
+    let lazy = load_engine(&cat, &store).unwrap().engine;
+    let then = engine_of(&cat, &store);
+    assert_eq!((lazy.versions(), lazy.last_id()), (then.versions(), then.last_id()));
+    assert_eq!(lazy.returns().count(), 0, "nothing read yet");
+
+    // A period not read is refused, never computed without its returns.
+    let province = cat.province.code.clone();
+    let s1 = PeriodSpec::parse("2026S1").unwrap();
+    let refused = block_on(lazy.indicators(&s1, &province));
+    assert!(
+        matches!(&refused, Err(pbgdpl_engine::Error::NotLoaded(p)) if p == "2026S1"),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        lazy.completeness(&Period::parse("2024").unwrap(), &province),
+        Err(pbgdpl_engine::Error::NotLoaded(_))
+    ));
+
+    // Corrections stored after the engine was made, to a period about to be read and to one that
+    // stays unread until after they are applied.
+    store_all(&store, &[corrected(&s2026[0], 40), corrected(&y2024[0], 25)]);
+    // Read now, 2026S1 is what it was when the engine was made: its versions up to the engine's id.
+    let read = read_periods(lazy, &store, &s1.stored_periods()).unwrap();
+    assert_eq!(
+        figures(compute(&read, "2026S1", &province)),
+        figures(compute(&then, "2026S1", &province))
+    );
+    // Then the changes: applied to 2026S1, left for 2024 to be read with.
+    let (changes, seen) = changes_of(&store, read.last_id());
+    assert_eq!(seen, read.versions() as i64);
+    let applied = read.apply(changes).unwrap();
+    assert_eq!(applied.unread_periods(), ["2024", "2026P"]);
+    let whole = engine_of(&cat, &store);
+    assert_eq!(
+        (applied.versions(), applied.last_id()),
+        (whole.versions(), whole.last_id())
+    );
+    for period in ["2026S1", "2024", "2026P", "2026", "2024-2026"] {
+        let spec = PeriodSpec::parse(period).unwrap();
+        let e = read_periods(applied.clone(), &store, &spec.stored_periods()).unwrap();
+        assert_eq!(
+            figures(compute(&e, period, &province)),
+            figures(compute(&whole, period, &province)),
+            "{period}"
+        );
+        assert_eq!(
+            block_on(e.form_totals(&spec, &province)).unwrap(),
+            block_on(whole.form_totals(&spec, &province)).unwrap(),
+            "{period}"
+        );
+        if let PeriodSpec::Single(p) = spec {
+            let due = |e: &Engine| -> Vec<_> {
+                e.completeness(&p, &province)
+                    .unwrap()
+                    .iter()
+                    .map(|x| (x.unit.key.clone(), x.form.id.clone(), x.received, x.version))
+                    .collect()
+            };
+            assert_eq!(due(&e), due(&whole), "{period}");
+        }
+    }
+    // The check can fail: both corrections change the totals of their period.
+    for period in ["2026S1", "2024"] {
+        let spec = PeriodSpec::parse(period).unwrap();
+        assert_ne!(
+            block_on(then.form_totals(&spec, &province)).unwrap(),
+            block_on(whole.form_totals(&spec, &province)).unwrap(),
+            "{period}"
+        );
+    }
 }

@@ -165,7 +165,7 @@ fn a_reused_code_means_the_old_unit_in_2020_and_the_new_one_in_2026() {
     assert_close(find(&now, "HĐ-1", "21025").value, 100.0, "Phường Cẩm Thành in 2026");
     assert_eq!(find(&now, "HĐ-1", "21025").unit_name, "Phường Cẩm Thành");
     // The report for 2020 names the ward of 2020.
-    let due_2020 = e.completeness(&period("2020"), "51");
+    let due_2020 = e.completeness(&period("2020"), "51").unwrap();
     let ward = due_2020
         .iter()
         .find(|x| x.unit.code == "21025" && x.form.id == "F02")
@@ -186,7 +186,7 @@ fn coverage_for_2020_expects_the_units_of_2020_with_their_levels_deadlines() {
             ("23284", "F01", "2020", "2021-01-25"),
         ],
     );
-    let due = e.completeness(&period("2020"), "51");
+    let due = e.completeness(&period("2020"), "51").unwrap();
     // Counted by hand in units.csv for 31/12/2020 under today's 51: 170 communes and wards of old
     // Quảng Ngãi and 102 of Kon Tum, 13 + 10 districts, 11 + 10 departments (Sở Dân tộc và Tôn giáo
     // begins in 2025; Sở Thông tin và Truyền thông still exists) = 316 units owing F01 and F02; F03
@@ -213,10 +213,10 @@ fn coverage_for_2020_expects_the_units_of_2020_with_their_levels_deadlines() {
     assert_eq!((bc1.numerator, bc1.denominator), (Some(3), Some(652)));
     assert_eq!(find(&v, "BC-2", "51").numerator, Some(2));
     // Today, the same province expects today's 96 communes and 11 departments.
-    let today = e.completeness(&period("2026S1"), "51");
+    let today = e.completeness(&period("2026S1"), "51").unwrap();
     assert_eq!(today.iter().filter(|x| x.form.id == "F01").count(), 107);
     // As the tree stood in 2020, old Quảng Ngãi alone: 170 + 13 + 11 units, no plan so no F03.
-    let old = e.completeness_in(&period("2020"), "51", as_of(2020, 12, 31));
+    let old = e.completeness_in(&period("2020"), "51", as_of(2020, 12, 31)).unwrap();
     assert_eq!(old.iter().filter(|x| x.form.id == "F01").count(), 194);
     assert!(old.iter().all(|x| x.form.id != "F03"));
 }
@@ -434,7 +434,7 @@ fn plan_of_quang_ninh_2023_and_its_own_report_deadline() {
     assert_eq!((nv1.numerator, nv1.denominator), (Some(2), Some(5)));
     assert_close(nv1.value, 40.0, "NV-1 of Quảng Ninh");
     // The plan's annual report is due before 15/11 — the preliminary year's F03, not the others.
-    let due = e.completeness(&period("2023P"), "22");
+    let due = e.completeness(&period("2023P"), "22").unwrap();
     let stp = |form: &str| {
         due.iter()
             .find(|x| x.unit.code == "22-STP" && x.form.id == form)

@@ -219,6 +219,9 @@ pub struct Changes {
     pub surveys: i64,
     /// The store's generation in the same snapshot.
     pub generation: i64,
+    /// The highest version id stored, in the same snapshot (what a reader that reads the periods
+    /// later, [`Store::period_upto`], reads them up to).
+    pub last_id: i64,
 }
 
 /// One line of the audit log.
@@ -263,6 +266,10 @@ pub trait Store: Send + Sync {
     /// the versions stored since and the latest values of their returns (how the engine stays
     /// current without reading the whole store again).
     fn changes_after(&self, after: i64) -> Result<Changes>;
+    /// One period as a reader holding every version up to id `upto` sees it, in one snapshot: its
+    /// versions with ids up to `upto` (by unit, form and version) and the values of the latest of
+    /// them for each return. How the engine reads a period on first use, later than the rest.
+    fn period_upto(&self, period: &str, upto: i64) -> Result<(Vec<ReturnRecord>, Vec<StoredValue>)>;
 
     /// The locked periods, oldest period first.
     fn period_locks(&self) -> Result<Vec<PeriodLock>>;

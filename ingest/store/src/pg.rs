@@ -190,12 +190,20 @@ fn returns_where(c: &mut impl GenericClient, cond: &str, p: &[&(dyn ToSql + Sync
         .collect())
 }
 
-fn values_where(c: &mut impl GenericClient, cond: &str, p: &[&(dyn ToSql + Sync)]) -> Result<Vec<StoredValue>> {
+/// The values of the returns `cond` picks that are the latest of their return among the versions
+/// `among` picks (a condition on `x`; `TRUE`: every stored version).
+fn values_where(
+    c: &mut impl GenericClient,
+    cond: &str,
+    among: &str,
+    p: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<StoredValue>> {
     let sql = format!(
         "SELECT r.unit, r.form, r.period, v.row_code, v.col, v.num, v.txt, r.version
          FROM returns r JOIN cell_values v ON v.return_id = r.id
          WHERE {cond} AND r.version = (SELECT MAX(version) FROM returns x
-                                       WHERE x.unit = r.unit AND x.form = r.form AND x.period = r.period)
+                                       WHERE x.unit = r.unit AND x.form = r.form AND x.period = r.period
+                                         AND {among})
          ORDER BY r.unit, r.form, r.period, v.row_code, v.col"
     );
     Ok(c.query(&sql, p)?
@@ -220,7 +228,7 @@ fn values_where(c: &mut impl GenericClient, cond: &str, p: &[&(dyn ToSql + Sync)
 
 fn audit_in(tx: &mut Transaction<'_>, by: &Actor, e: &AuditEvent) -> Result<()> {
     tx.execute(
-        "INSERT INTO audit (at, user_name, client, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        AUDIT_SQL,
         &[&ts(by.at), &by.user, &by.from, &e.action, &e.subject, &e.detail],
     )?;
     Ok(())
@@ -257,16 +265,53 @@ fn lock_batch(tx: &mut Transaction<'_>, subs: &[Submission]) -> Result<()> {
     Ok(())
 }
 
-fn store_one(tx: &mut Transaction<'_>, sub: &Submission) -> Result<Stored> {
+/// The statements of a submission, prepared once per batch: a statement sent as text is parsed and
+/// planned on every call, a round trip each, which at hundreds of returns a batch was most of the
+/// time a batch took.
+struct Statements {
+    locked: postgres::Statement,
+    latest: postgres::Statement,
+    insert_return: postgres::Statement,
+    insert_cells: postgres::Statement,
+    insert_warnings: postgres::Statement,
+    previous_cells: postgres::Statement,
+    audit: postgres::Statement,
+}
+
+impl Statements {
+    fn prepare(tx: &mut Transaction<'_>) -> Result<Statements> {
+        Ok(Statements {
+            locked: tx.prepare("SELECT 1 FROM period_locks WHERE period = $1")?,
+            latest: tx.prepare(
+                "SELECT id, version, content_sha256 FROM returns WHERE unit = $1 AND form = $2 AND period = $3
+                 ORDER BY version DESC LIMIT 1",
+            )?,
+            insert_return: tx.prepare(
+                "INSERT INTO returns (unit, form, period, version, received_at, submitted_by, source, client, file_name, file_sha256, content_sha256)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            )?,
+            // One statement for all cells (a round trip per cell would dominate on a network).
+            insert_cells: tx.prepare(
+                "INSERT INTO cell_values (return_id, row_code, col, num, txt)
+                 SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[])",
+            )?,
+            insert_warnings: tx
+                .prepare("INSERT INTO warnings (return_id, issue_json) SELECT $1, * FROM unnest($2::text[])")?,
+            previous_cells: tx.prepare("SELECT row_code, col, num, txt FROM cell_values WHERE return_id = $1")?,
+            audit: tx.prepare(AUDIT_SQL)?,
+        })
+    }
+}
+
+const AUDIT_SQL: &str =
+    "INSERT INTO audit (at, user_name, client, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+
+fn store_one(tx: &mut Transaction<'_>, st: &Statements, sub: &Submission) -> Result<Stored> {
     let mut values: Vec<CellValue> = sub.values.clone();
     values.sort_by(|a, b| (&a.row, a.column).cmp(&(&b.row, b.column)));
     let content = content_hash(&sub.unit, &sub.form, &sub.period, &values);
     let latest = tx
-        .query_opt(
-            "SELECT id, version, content_sha256 FROM returns WHERE unit = $1 AND form = $2 AND period = $3
-             ORDER BY version DESC LIMIT 1",
-            &[&sub.unit, &sub.form, &sub.period],
-        )?
+        .query_opt(&st.latest, &[&sub.unit, &sub.form, &sub.period])?
         .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, String>(2)));
     if let Some((_, version, hash)) = &latest
         && *hash == content
@@ -280,8 +325,7 @@ fn store_one(tx: &mut Transaction<'_>, sub: &Submission) -> Result<Stored> {
     let version = latest.as_ref().map_or(1, |(_, v, _)| v + 1);
     let id: i64 = tx
         .query_one(
-            "INSERT INTO returns (unit, form, period, version, received_at, submitted_by, source, client, file_name, file_sha256, content_sha256)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            &st.insert_return,
             &[
                 &sub.unit,
                 &sub.form,
@@ -297,7 +341,6 @@ fn store_one(tx: &mut Transaction<'_>, sub: &Submission) -> Result<Stored> {
             ],
         )?
         .get(0);
-    // One statement for all cells (a round trip per cell would dominate on a network).
     let rows: Vec<&str> = values.iter().map(|v| v.row.as_str()).collect();
     let cols: Vec<i32> = values.iter().map(|v| v.column as i32).collect();
     let nums: Vec<Option<i64>> = values.iter().map(|v| v.value.as_i64()).collect();
@@ -308,29 +351,19 @@ fn store_one(tx: &mut Transaction<'_>, sub: &Submission) -> Result<Stored> {
             Value::Text(t) => Some(t.as_str()),
         })
         .collect();
-    tx.execute(
-        "INSERT INTO cell_values (return_id, row_code, col, num, txt)
-         SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[])",
-        &[&id, &rows, &cols, &nums, &txts],
-    )?;
+    tx.execute(&st.insert_cells, &[&id, &rows, &cols, &nums, &txts])?;
     let warnings: Vec<String> = sub
         .warnings
         .iter()
         .map(|w| serde_json::to_string(w).unwrap_or_default())
         .collect();
     if !warnings.is_empty() {
-        tx.execute(
-            "INSERT INTO warnings (return_id, issue_json) SELECT $1, * FROM unnest($2::text[])",
-            &[&id, &warnings],
-        )?;
+        tx.execute(&st.insert_warnings, &[&id, &warnings])?;
     }
     let changed = match latest {
         Some((prev_id, _, _)) => {
             let before = tx
-                .query(
-                    "SELECT row_code, col, num, txt FROM cell_values WHERE return_id = $1",
-                    &[&prev_id],
-                )?
+                .query(&st.previous_cells, &[&prev_id])?
                 .iter()
                 .map(|r| {
                     let num: Option<i64> = r.get(2);
@@ -353,19 +386,21 @@ impl Store for PostgresStore {
     fn submit(&self, subs: &[Submission]) -> Result<Vec<Result<Stored, Refused>>> {
         self.write(|tx| {
             lock_batch(tx, subs)?;
+            let st = Statements::prepare(tx)?;
             let mut out = Vec::with_capacity(subs.len());
             for sub in subs {
-                let locked = tx
-                    .query_opt("SELECT 1 FROM period_locks WHERE period = $1", &[&sub.period])?
-                    .is_some();
+                let locked = tx.query_opt(&st.locked, &[&sub.period])?.is_some();
                 if locked {
                     out.push(Err(Refused::PeriodLocked));
                     continue;
                 }
-                let stored = store_one(tx, sub)?;
+                let stored = store_one(tx, &st, sub)?;
                 if stored.new_version {
                     let (by, e) = stored_audit(sub, stored.version);
-                    audit_in(tx, &by, &e)?;
+                    tx.execute(
+                        &st.audit,
+                        &[&ts(by.at), &by.user, &by.from, &e.action, &e.subject, &e.detail],
+                    )?;
                 }
                 out.push(Ok(stored));
             }
@@ -477,8 +512,8 @@ impl Store for PostgresStore {
 
     fn latest_values(&self, period: Option<&str>) -> Result<Vec<StoredValue>> {
         self.read(|c| match period {
-            Some(p) => values_where(c, "r.period = $1", &[&p]),
-            None => values_where(c, "TRUE", &[]),
+            Some(p) => values_where(c, "r.period = $1", "TRUE", &[&p]),
+            None => values_where(c, "TRUE", "TRUE", &[]),
         })
     }
 
@@ -487,6 +522,7 @@ impl Store for PostgresStore {
             values_where(
                 c,
                 "r.unit = $1 AND r.form = $2 AND r.period = $3",
+                "TRUE",
                 &[&unit, &form, &period],
             )
         })
@@ -542,15 +578,34 @@ impl Store for PostgresStore {
                 .start()?;
             let changes = Changes {
                 returns: returns_where(&mut tx, "id > $1 ORDER BY id", &[&after])?,
-                values: values_where(&mut tx, "r.id > $1", &[&after])?,
+                values: values_where(&mut tx, "r.id > $1", "TRUE", &[&after])?,
                 seen: tx
                     .query_one("SELECT COUNT(*) FROM returns WHERE id <= $1", &[&after])?
                     .get(0),
                 surveys: tx.query_one("SELECT COUNT(*) FROM survey_versions", &[])?.get(0),
                 generation: tx.query_one(GENERATION_SQL, &[])?.get(0),
+                last_id: tx.query_one("SELECT COALESCE(MAX(id), 0) FROM returns", &[])?.get(0),
             };
             tx.commit()?;
             Ok(changes)
+        })
+    }
+
+    fn period_upto(&self, period: &str, upto: i64) -> Result<(Vec<ReturnRecord>, Vec<StoredValue>)> {
+        self.read(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let returns = returns_where(
+                &mut tx,
+                "period = $1 AND id <= $2 ORDER BY unit, form, version",
+                &[&period, &upto],
+            )?;
+            let values = values_where(&mut tx, "r.period = $1 AND r.id <= $2", "x.id <= $2", &[&period, &upto])?;
+            tx.commit()?;
+            Ok((returns, values))
         })
     }
 

@@ -165,12 +165,15 @@ impl SqliteStore {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    fn values_where(conn: &Connection, cond: &str, p: impl rusqlite::Params) -> Result<Vec<StoredValue>> {
+    /// The values of the returns `cond` picks that are the latest of their return among the versions
+    /// `among` picks (a condition on `x`; `TRUE`: every stored version).
+    fn values_where(conn: &Connection, cond: &str, among: &str, p: impl rusqlite::Params) -> Result<Vec<StoredValue>> {
         let sql = format!(
             "SELECT r.unit, r.form, r.period, v.row_code, v.col, v.num, v.txt, r.version
              FROM returns r JOIN cell_values v ON v.return_id = r.id
              WHERE {cond} AND r.version = (SELECT MAX(version) FROM returns x
-                                           WHERE x.unit = r.unit AND x.form = r.form AND x.period = r.period)
+                                           WHERE x.unit = r.unit AND x.form = r.form AND x.period = r.period
+                                             AND {among})
              ORDER BY r.unit, r.form, r.period, v.row_code, v.col"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
@@ -348,8 +351,8 @@ impl Store for SqliteStore {
 
     fn latest_values(&self, period: Option<&str>) -> Result<Vec<StoredValue>> {
         self.read(|c| match period {
-            Some(p) => SqliteStore::values_where(c, "r.period = ?1", params![p]),
-            None => SqliteStore::values_where(c, "1 = 1", params![]),
+            Some(p) => SqliteStore::values_where(c, "r.period = ?1", "TRUE", params![p]),
+            None => SqliteStore::values_where(c, "1 = 1", "TRUE", params![]),
         })
     }
 
@@ -358,6 +361,7 @@ impl Store for SqliteStore {
             SqliteStore::values_where(
                 c,
                 "r.unit = ?1 AND r.form = ?2 AND r.period = ?3",
+                "TRUE",
                 params![unit, form, period],
             )
         })
@@ -408,15 +412,31 @@ impl Store for SqliteStore {
             let tx = c.unchecked_transaction()?;
             let changes = Changes {
                 returns: SqliteStore::returns_where(&tx, "id > ?1 ORDER BY id", params![after])?,
-                values: SqliteStore::values_where(&tx, "r.id > ?1", params![after])?,
+                values: SqliteStore::values_where(&tx, "r.id > ?1", "TRUE", params![after])?,
                 seen: tx.query_row("SELECT COUNT(*) FROM returns WHERE id <= ?1", params![after], |r| {
                     r.get(0)
                 })?,
                 surveys: tx.query_row("SELECT COUNT(*) FROM survey_versions", [], |r| r.get(0))?,
                 generation: tx.query_row(GENERATION_SQL, [], |r| r.get(0))?,
+                last_id: tx.query_row("SELECT COALESCE(MAX(id), 0) FROM returns", [], |r| r.get(0))?,
             };
             tx.finish()?;
             Ok(changes)
+        })
+    }
+
+    fn period_upto(&self, period: &str, upto: i64) -> Result<(Vec<ReturnRecord>, Vec<StoredValue>)> {
+        self.read(|c| {
+            let tx = c.unchecked_transaction()?;
+            let returns = SqliteStore::returns_where(
+                &tx,
+                "period = ?1 AND id <= ?2 ORDER BY unit, form, version",
+                params![period, upto],
+            )?;
+            let values =
+                SqliteStore::values_where(&tx, "r.period = ?1 AND r.id <= ?2", "x.id <= ?2", params![period, upto])?;
+            tx.finish()?;
+            Ok((returns, values))
         })
     }
 

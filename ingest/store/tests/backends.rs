@@ -76,6 +76,7 @@ on_every_backend!(
     rejections_are_logged_with_their_rules_and_nothing_stored,
     survey_files_are_versions_and_a_lock_refuses_them,
     changes_after_an_id_are_the_versions_since_and_their_latest_values,
+    a_period_up_to_an_id_is_what_a_reader_holding_that_id_sees,
 );
 
 fn survey(answers: &[&str]) -> SurveySubmission {
@@ -176,6 +177,56 @@ fn changes_after_an_id_are_the_versions_since_and_their_latest_values(store: &dy
     assert_eq!(after.surveys, 0);
     store.submit_survey(&survey(&["5"])).unwrap().unwrap();
     assert_eq!(store.changes_after(0).unwrap().surveys, 1);
+}
+
+fn a_period_up_to_an_id_is_what_a_reader_holding_that_id_sees(store: &dyn Store) {
+    one(store, &sub(&[("01", 1, 100), ("02", 1, 50)])).unwrap();
+    let mut other_period = sub(&[("01", 1, 9)]);
+    other_period.period = "2025".into();
+    one(store, &other_period).unwrap();
+    let held = store.changes_after(i64::MAX).unwrap();
+    assert_eq!(
+        (held.seen, held.returns.len()),
+        (2, 0),
+        "every version is up to the highest id"
+    );
+    // Stored after the reader's id: a second version, and a return of another unit.
+    one(store, &sub(&[("01", 1, 120)])).unwrap();
+    let mut later = sub(&[("01", 1, 7)]);
+    later.unit = "99002".into();
+    one(store, &later).unwrap();
+
+    let (returns, values) = store.period_upto("2026S1", held.last_id).unwrap();
+    assert_eq!(
+        returns.iter().map(|r| (r.unit.as_str(), r.version)).collect::<Vec<_>>(),
+        [("99001", 1)],
+        "the versions up to the id, of that period only"
+    );
+    let mut cells: Vec<(String, i64, Option<i64>)> = values
+        .iter()
+        .map(|v| (v.row.clone(), v.version, v.value.as_i64()))
+        .collect();
+    cells.sort();
+    assert_eq!(cells, [("01".into(), 1, Some(100)), ("02".into(), 1, Some(50))]);
+
+    // Up to the newest id: what `latest_values` gives.
+    let newest = store.changes_after(i64::MAX).unwrap().last_id;
+    let (returns, values) = store.period_upto("2026S1", newest).unwrap();
+    assert_eq!(returns.len(), 3);
+    let mut now: Vec<_> = values
+        .iter()
+        .map(|v| (v.unit.clone(), v.row.clone(), v.value.as_i64()))
+        .collect();
+    let mut latest: Vec<_> = store
+        .latest_values(Some("2026S1"))
+        .unwrap()
+        .iter()
+        .map(|v| (v.unit.clone(), v.row.clone(), v.value.as_i64()))
+        .collect();
+    now.sort();
+    latest.sort();
+    assert_eq!(now, latest);
+    assert!(now.contains(&("99001".into(), "01".into(), Some(120))));
 }
 
 fn resubmission_is_a_new_version_and_identical_is_a_no_op(store: &dyn Store) {
