@@ -101,13 +101,8 @@ pub fn load_engine(catalog: &Arc<Catalog>, store: &dyn Store) -> Result<Loaded, 
 
 /// `engine` with those of `periods` (stored codes) it has not read yet read from the store, up to
 /// the engine's own highest id: what it holds stays one snapshot of the store.
-pub fn read_periods(mut engine: Engine, store: &dyn Store, periods: &[String]) -> Result<Engine, AppError> {
-    let unread: Vec<String> = engine.unread_of(periods).into_iter().map(str::to_owned).collect();
-    for p in unread {
-        let (returns, values) = store.period_upto(&p, engine.last_id())?;
-        engine.load_period(&p, returns, values)?;
-    }
-    Ok(engine)
+pub fn read_periods(engine: Engine, store: &dyn Store, periods: &[String]) -> Result<Engine, AppError> {
+    engine.read_periods(periods, |p, upto| Ok::<_, AppError>(store.period_upto(p, upto)?))
 }
 
 /// The engine with the catalog's survey estimates attached (none without surveys), the surveys'

@@ -283,6 +283,21 @@ impl Engine {
         Ok(())
     }
 
+    /// The engine with those of `periods` (codes) it has not read yet read through `read` (given a
+    /// period and the engine's highest id: the store's `period_upto`), so that what it holds stays
+    /// one snapshot of the store.
+    pub fn read_periods<E: From<Error>>(
+        mut self,
+        periods: &[String],
+        mut read: impl FnMut(&str, i64) -> Result<(Vec<ReturnRecord>, Vec<StoredValue>), E>,
+    ) -> Result<Engine, E> {
+        for p in self.unread_of(periods) {
+            let (returns, values) = read(p, self.last_id)?;
+            self.load_period(p, returns, values)?;
+        }
+        Ok(self)
+    }
+
     /// Refuses a computation over periods not read.
     fn check_read<'a>(&self, periods: impl IntoIterator<Item = &'a String>) -> Result<()> {
         match periods.into_iter().find(|p| self.unread.contains(p.as_str())) {

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The peer of `pbgdpl indicators` in BENCHMARKS.md: DuckDB computing the same cell indicators — ratios
-of sums of form cells over every unit's subtree, for every unit of the tree — from pbgdpl's own
-Parquet export (`pbgdpl export --format parquet`) and the unit list.
+of sums of form cells over every unit's subtree, for every unit of the tree and every period in the
+files — from pbgdpl's own Parquet export (`pbgdpl export --format parquet`) and the unit list.
 
     python3 scripts/bench/duckdb_indicators.py VALUES.parquet UNITS.csv [RUNS]
+
+VALUES.parquet may be a glob (`dir/*.parquet`, one export per period).
 
 Prints the time of each run (the first reads the Parquet file cold, the others warm) and the number
 of (unit, indicator) results. What it leaves out of pbgdpl's work: urban/rural attribution of returns
@@ -30,12 +32,15 @@ INDICATORS = {
 
 
 def closure(units_csv):
-    """(ancestor, unit) for today's units (no valid_to), each unit its own ancestor too."""
+    """(ancestor, unit) for every unit of the list, each unit its own ancestor too: today's units in
+    today's tree, units that have ended under their parents of then (pbgdpl passes their figures to
+    their successors instead; here they only keep a period's values from falling out of the join).
+    A code used twice keeps today's unit."""
     parent = {}
     with open(units_csv, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if not row.get("valid_to"):
-                parent[row["code"]] = row.get("parent") or None
+        rows = sorted(csv.DictReader(f), key=lambda r: not r.get("valid_to"))
+        for row in rows:
+            parent[row["code"]] = row.get("parent") or None
     out = []
     for code in parent:
         a = code
@@ -54,14 +59,15 @@ def main():
     con.execute("CREATE TABLE ind (code VARCHAR, nf VARCHAR, nr VARCHAR, nc INT, df VARCHAR, dr VARCHAR, dc INT)")
     con.executemany("INSERT INTO ind VALUES (?, ?, ?, ?, ?, ?, ?)", [(k, *v) for k, v in INDICATORS.items()])
     query = f"""
-        WITH v AS (SELECT unit, form, row_code, col, num FROM read_parquet('{values}') WHERE num IS NOT NULL),
+        WITH v AS (SELECT period, unit, form, row_code, col, num FROM read_parquet('{values}') WHERE num IS NOT NULL),
         sums AS (
-            SELECT t.ancestor, v.form, v.row_code, v.col, SUM(v.num) AS s
+            SELECT v.period, t.ancestor, v.form, v.row_code, v.col, SUM(v.num) AS s
             FROM v JOIN tree t ON t.unit = v.unit GROUP BY ALL)
-        SELECT i.code, n.ancestor, n.s / NULLIF(d.s, 0) * 100 AS value
+        SELECT n.period, i.code, n.ancestor, n.s / NULLIF(d.s, 0) * 100 AS value
         FROM ind i
         JOIN sums n ON n.form = i.nf AND n.row_code = i.nr AND n.col = i.nc
-        JOIN sums d ON d.ancestor = n.ancestor AND d.form = i.df AND d.row_code = i.dr AND d.col = i.dc
+        JOIN sums d ON d.period = n.period AND d.ancestor = n.ancestor
+                   AND d.form = i.df AND d.row_code = i.dr AND d.col = i.dc
     """
     for run in range(runs):
         t = time.perf_counter()

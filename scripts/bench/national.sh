@@ -49,18 +49,11 @@ fi
 
 echo "== freshness: an accepted return to fresh national figures"
 token=$(pb user add bench --role admin)
-pb serve --addr 127.0.0.1:0 >"$dir/serve.out" 2>/dev/null &
-server=$!
-for _ in $(seq 100); do grep -q http "$dir/serve.out" 2>/dev/null && break; sleep 0.2; done
-base=$(grep -o 'http://[0-9.:]*' "$dir/serve.out" | head -1)
-get() { curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $token" "$base/api/v1/indicators?period=2026S1&unit=VN"; }
-echo "first request after start: $(get) s; again (cached): $(get) s"
-unit=$(awk -F, 'NR > 1 && $3 == "ward" && $7 == "" { print $1; exit }' "$units")
-for reached in 1001 1002 1003; do
-  body="{\"form\":\"F01\",\"unit\":\"$unit\",\"period\":\"2026S1\",\"values\":[{\"row\":\"01\",\"column\":1,\"value\":5000},{\"row\":\"02\",\"column\":1,\"value\":$reached},{\"row\":\"03\",\"column\":1,\"value\":10},{\"row\":\"04\",\"column\":1,\"value\":9}]}"
-  post=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "$body" "$base/api/v1/returns")
-  echo "return of $unit accepted (HTTP ${post% *}) in ${post#* } s; national figures fresh after $(get) s"
-done
+# shellcheck source=scripts/bench/serve.sh
+source scripts/bench/serve.sh
+serve_start "$bin" "$dir/store" "$units" "$dir"
+echo "first request after start: $(national_get "$token") s; again (cached): $(national_get "$token") s"
+fresh_after_returns "$token" "$units"
 
 echo "== dashboards and API at 50 clients (wrk, 2 threads, ${WRK_SECONDS:-10} s each, warmed once)"
 if command -v wrk >/dev/null; then
@@ -77,3 +70,4 @@ if command -v wrk >/dev/null; then
 else
   echo "wrk is not installed (apt-get install wrk): skipped"
 fi
+echo "server memory after the load: $(serve_memory)"

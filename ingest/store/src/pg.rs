@@ -226,6 +226,14 @@ fn values_where(
         .collect())
 }
 
+/// A read-only transaction in which every statement sees one snapshot of the database.
+fn snapshot(c: &mut Client) -> Result<Transaction<'_>> {
+    Ok(c.build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?)
+}
+
 fn audit_in(tx: &mut Transaction<'_>, by: &Actor, e: &AuditEvent) -> Result<()> {
     tx.execute(
         AUDIT_SQL,
@@ -570,12 +578,7 @@ impl Store for PostgresStore {
 
     fn changes_after(&self, after: i64) -> Result<Changes> {
         self.read(|c| {
-            // One snapshot for every statement.
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
+            let mut tx = snapshot(c)?;
             let changes = Changes {
                 returns: returns_where(&mut tx, "id > $1 ORDER BY id", &[&after])?,
                 values: values_where(&mut tx, "r.id > $1", "TRUE", &[&after])?,
@@ -593,11 +596,7 @@ impl Store for PostgresStore {
 
     fn period_upto(&self, period: &str, upto: i64) -> Result<(Vec<ReturnRecord>, Vec<StoredValue>)> {
         self.read(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
+            let mut tx = snapshot(c)?;
             let returns = returns_where(
                 &mut tx,
                 "period = $1 AND id <= $2 ORDER BY unit, form, version",
