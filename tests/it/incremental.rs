@@ -83,6 +83,15 @@ fn figures(values: Vec<IndicatorValue>) -> Vec<String> {
         .collect()
 }
 
+/// Who owes which return of `period` under `unit`, and what arrived.
+fn due(e: &Engine, period: &Period, unit: &str) -> Vec<(String, String, Option<chrono::NaiveDate>, Option<i64>)> {
+    e.completeness(period, unit)
+        .unwrap()
+        .iter()
+        .map(|x| (x.unit.key.clone(), x.form.id.clone(), x.received, x.version))
+        .collect()
+}
+
 fn changes_of(store: &dyn Store, after: i64) -> (Snapshot, i64) {
     let c = store.changes_after(after).unwrap();
     (
@@ -137,14 +146,7 @@ fn an_applied_engine_gives_the_figures_of_one_built_over_the_whole_store() {
     }
     for code in ["2026S1", "2026P"] {
         let p = Period::parse(code).unwrap();
-        let got = |e: &Engine| -> Vec<_> {
-            e.completeness(&p, &province)
-                .unwrap()
-                .iter()
-                .map(|x| (x.unit.key.clone(), x.form.id.clone(), x.received, x.version))
-                .collect()
-        };
-        assert_eq!(got(&applied), got(&whole), "{code}");
+        assert_eq!(due(&applied, &p, &province), due(&whole, &p, &province), "{code}");
     }
     // The check can fail: the engine before the changes gives other figures.
     assert_ne!(
@@ -217,14 +219,7 @@ fn an_engine_that_reads_its_periods_on_first_use_gives_the_figures_of_one_that_r
             "{period}"
         );
         if let PeriodSpec::Single(p) = spec {
-            let due = |e: &Engine| -> Vec<_> {
-                e.completeness(&p, &province)
-                    .unwrap()
-                    .iter()
-                    .map(|x| (x.unit.key.clone(), x.form.id.clone(), x.received, x.version))
-                    .collect()
-            };
-            assert_eq!(due(&e), due(&whole), "{period}");
+            assert_eq!(due(&e, &p, &province), due(&whole, &p, &province), "{period}");
         }
     }
     // The check can fail: both corrections change the totals of their period.
