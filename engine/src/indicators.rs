@@ -11,6 +11,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use pbgdpl_catalog::{Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKind, PeriodSpec, Term, Unit};
 use serde::Serialize;
+use tracing::{Instrument, debug_span};
 
 use crate::tables::{batch, put, strings};
 use crate::view::{Scope, View};
@@ -377,10 +378,12 @@ pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec, view: Vie
         run(&ctx, &stmt).await?;
     }
     // Computed once here rather than in every query that reads them (a dozen per request).
-    materialize(&ctx, "eff").await?;
+    materialize(&ctx, "eff").instrument(debug_span!("eff", %spec)).await?;
     run(&ctx, &derived_sql(engine.catalog())).await?;
-    materialize(&ctx, "derived").await?;
-    register_due(&ctx, engine.catalog(), spec)?;
+    materialize(&ctx, "derived")
+        .instrument(debug_span!("derived", %spec))
+        .await?;
+    debug_span!("due", %spec).in_scope(|| register_due(&ctx, engine.catalog(), spec))?;
     Ok(ctx)
 }
 
@@ -438,12 +441,15 @@ async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) 
         .enumerate()
         .map(|(k, f)| {
             format!(
-                " LEFT JOIN (SELECT DISTINCT unit, territorial FROM due WHERE form = {}) du{k} ON du{k}.unit = d.unit",
+                " LEFT JOIN (SELECT DISTINCT unit, territorial FROM due WHERE form = {}) du{k} ON du{k}.unit = p.unit",
                 q(f)
             )
         })
         .collect();
-    let mut cols = Vec::new();
+    // Two steps: each unit's own sums first, over the period's cells, then those few thousand
+    // rows up the tree. Joining every cell to the tree first made the join and the grouping
+    // handle each cell once per ancestor asked for, and once per successor of an ended unit.
+    let (mut per_unit, mut cols) = (Vec::new(), Vec::new());
     for (i, ind) in inds.iter().enumerate() {
         let k = form_index(ind);
         let (nc, dc) = (terms_cond(&ind.numerator), terms_cond(&ind.denominator));
@@ -453,14 +459,21 @@ async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) 
         } else {
             format!("du{k}.unit IS NOT NULL")
         };
+        per_unit.push(format!(
+            "SUM(CASE WHEN {nc} THEN d.num END) AS n{i}, \
+             SUM(CASE WHEN {dc} THEN d.num END) AS d{i}, \
+             MAX(CASE WHEN ({nc}) AND d.num IS NOT NULL THEN 1 ELSE 0 END) AS h{i}, \
+             MIN(CASE WHEN {nc} THEN d.src END) AS lo{i}, \
+             MAX(CASE WHEN {nc} THEN d.src END) AS hi{i}"
+        ));
         // A unit's figures go where `fwd` sends them: to itself, or — for a unit that has since
         // ended — to its successors, numerator and denominator alike multiplied by the same share.
         cols.push(format!(
-            "SUM(CASE WHEN ({nc}){nt} THEN d.num * f.share END) AS n{i}, \
-             SUM(CASE WHEN ({dc}){dt} THEN d.num * f.share END) AS d{i}, \
-             COUNT(DISTINCT CASE WHEN ({nc}){nt} AND d.num IS NOT NULL AND {due} THEN d.unit END) AS r{i}, \
-             MIN(CASE WHEN ({nc}){nt} THEN d.src END) AS lo{i}, \
-             MAX(CASE WHEN ({nc}){nt} THEN d.src END) AS hi{i}"
+            "SUM(CASE WHEN TRUE{nt} THEN p.n{i} * f.share END) AS n{i}, \
+             SUM(CASE WHEN TRUE{dt} THEN p.d{i} * f.share END) AS d{i}, \
+             COUNT(DISTINCT CASE WHEN p.h{i} = 1{nt} AND {due} THEN p.unit END) AS r{i}, \
+             MIN(CASE WHEN TRUE{nt} THEN p.lo{i} END) AS lo{i}, \
+             MAX(CASE WHEN TRUE{nt} THEN p.hi{i} END) AS hi{i}"
         ));
     }
     let read: Vec<Term> = inds
@@ -468,11 +481,13 @@ async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) 
         .flat_map(|i| i.numerator.iter().chain(&i.denominator).cloned())
         .collect();
     let sql = format!(
-        "SELECT t.ancestor AS unit, {} \
-         FROM derived d JOIN fwd f ON d.unit = f.src JOIN tree t ON f.dst = t.descendant JOIN units u ON d.unit = u.code{joins} \
-         WHERE t.ancestor IN ({list}) AND ({}) GROUP BY t.ancestor",
+        "WITH p AS (SELECT d.unit, {} FROM derived d WHERE {} GROUP BY d.unit) \
+         SELECT t.ancestor AS unit, {} \
+         FROM p JOIN fwd f ON p.unit = f.src JOIN tree t ON f.dst = t.descendant JOIN units u ON p.unit = u.code{joins} \
+         WHERE t.ancestor IN ({list}) GROUP BY t.ancestor",
+        per_unit.join(", "),
+        terms_cond(&read),
         cols.join(", "),
-        terms_cond(&read)
     );
     // Units due per (unit asked for, form, territorial): a unit is territorial or not, so the
     // territorial and other counts add up to every unit due.
@@ -483,7 +498,7 @@ async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) 
         in_list(forms.iter().copied())
     );
     let mut due_counts: HashMap<(String, String, bool), i64> = HashMap::new();
-    for b in run(ctx, &due_sql).await? {
+    for b in run(ctx, &due_sql).instrument(debug_span!("units_due")).await? {
         let (units, fs) = (col_strings(&b, "unit")?, col_strings(&b, "form")?);
         let (terrs, dues) = (col_i64(&b, "territorial")?, col_i64(&b, "due")?);
         for i in 0..units.len() {
@@ -495,7 +510,7 @@ async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) 
             *due_counts.entry(key).or_default() += dues[i].unwrap_or(0);
         }
     }
-    let batches = run(ctx, &sql).await?;
+    let batches = run(ctx, &sql).instrument(debug_span!("cells")).await?;
     let mut out = Vec::new();
     for (i, ind) in inds.iter().enumerate() {
         let form = numerator_form(ind);
@@ -541,31 +556,33 @@ async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) 
     Ok(out)
 }
 
-/// BC-1 / BC-2 per requested unit, from the completeness rule: every return due under the unit,
-/// received (or received by its deadline) over expected.
-fn reporting_indicator(
+/// BC-1 and BC-2 per requested unit, from the completeness rule: every return due under the unit,
+/// received (BC-1) or received by its deadline (BC-2) over expected; both from one pass over the
+/// returns due.
+fn reporting_indicators(
     engine: &Engine,
     spec: &PeriodSpec,
     root: &Unit,
     requested: &[&Unit],
-    on_time: bool,
     scope: &Scope<'_>,
-) -> Result<HashMap<String, Row>> {
+) -> Result<[HashMap<String, Row>; 2]> {
     let PeriodSpec::Single(p) = spec else {
-        return Ok(HashMap::new());
+        return Ok([HashMap::new(), HashMap::new()]);
     };
-    let mut out: HashMap<String, Row> = requested.iter().map(|u| (u.key.clone(), Row::default())).collect();
+    let empty: HashMap<String, Row> = requested.iter().map(|u| (u.key.clone(), Row::default())).collect();
+    let mut out = [empty.clone(), empty];
     for e in crate::completeness::expected_returns(engine, &root.key, p, scope.view())? {
         for dst in scope.destinations(e.unit) {
-            if let Some(row) = out.get_mut(dst) {
-                row.due += 1;
-                row.reporting += i64::from(e.received.is_some());
-                let counted = if on_time { e.on_time() } else { e.received.is_some() };
-                *row.numerator.get_or_insert(0.0) += f64::from(u8::from(counted));
+            for (rows, counted) in out.iter_mut().zip([e.received.is_some(), e.on_time()]) {
+                if let Some(row) = rows.get_mut(dst) {
+                    row.due += 1;
+                    row.reporting += i64::from(e.received.is_some());
+                    *row.numerator.get_or_insert(0.0) += f64::from(u8::from(counted));
+                }
             }
         }
     }
-    for row in out.values_mut() {
+    for row in out.iter_mut().flat_map(|rows| rows.values_mut()) {
         row.denominator = Some(row.due as f64);
         row.numerator.get_or_insert(0.0);
     }
@@ -577,12 +594,13 @@ fn reporting_indicator(
 /// over tasks due; units due are the leads, reporting the leads that sent the task form.
 async fn tasks_indicator(
     engine: &Engine,
+    ctx: &SessionContext,
     spec: &PeriodSpec,
     root: &Unit,
     requested: &[&Unit],
     scope: &Scope<'_>,
 ) -> Result<HashMap<String, Row>> {
-    let progress = crate::tasks::tasks(engine, spec, &root.key, scope.view()).await?;
+    let progress = crate::tasks::tasks_in(engine, ctx, spec, &root.key, scope.view()).await?;
     let units = &engine.catalog().units;
     // Where each lead's figures go, worked out once.
     let dests: Vec<Vec<&str>> = progress
@@ -629,6 +647,7 @@ async fn tasks_indicator(
     Ok(out)
 }
 
+#[tracing::instrument(name = "indicators", level = "debug", skip_all, fields(%spec, unit))]
 pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view: View) -> Result<Vec<IndicatorValue>> {
     let catalog = engine.catalog();
     let root = view
@@ -638,7 +657,9 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
     let mut requested = vec![root];
     requested.extend(scope.tree().children(&root.key));
     let list = in_list(requested.iter().map(|u| u.key.as_str()));
-    let ctx = period_session(engine, spec, view).await?;
+    let ctx = period_session(engine, spec, view)
+        .instrument(debug_span!("period_session", %spec))
+        .await?;
     let year = spec.target_year();
     let mut out = Vec::new();
     let cells: Vec<&Indicator> = catalog
@@ -648,12 +669,26 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
         .collect();
     let mut cell_rows = cell_indicators(&ctx, &cells, &list).await?.into_iter();
     let mut results = Vec::new();
+    // BC-1 and BC-2 come from the same pass over the returns due.
+    let reporting = catalog
+        .indicators
+        .iter()
+        .any(|i| matches!(i.kind, IndicatorKind::Reporting | IndicatorKind::Timeliness));
+    let [received, on_time] = if reporting {
+        debug_span!("reporting").in_scope(|| reporting_indicators(engine, spec, root, &requested, &scope))?
+    } else {
+        Default::default()
+    };
     for ind in &catalog.indicators {
         let rows = match ind.kind {
             IndicatorKind::Ratio | IndicatorKind::Count => cell_rows.next().unwrap_or_default(),
-            IndicatorKind::Reporting => reporting_indicator(engine, spec, root, &requested, false, &scope)?,
-            IndicatorKind::Timeliness => reporting_indicator(engine, spec, root, &requested, true, &scope)?,
-            IndicatorKind::TasksOnTime => tasks_indicator(engine, spec, root, &requested, &scope).await?,
+            IndicatorKind::Reporting => received.clone(),
+            IndicatorKind::Timeliness => on_time.clone(),
+            IndicatorKind::TasksOnTime => {
+                tasks_indicator(engine, &ctx, spec, root, &requested, &scope)
+                    .instrument(debug_span!("tasks"))
+                    .await?
+            }
         };
         results.push((ind, rows));
     }

@@ -2,6 +2,7 @@
 //! the report's task sheet, the narrative and NV-1.
 
 use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
 use pbgdpl_catalog::{ColumnRole, DoneRule, PeriodSpec};
 
 use crate::indicators::{col_i64, col_strings, period_session, q, run};
@@ -45,6 +46,19 @@ impl TaskProgress {
 /// Every (task, lead) of the plans in force at the end of the period, for the leads whose figures go
 /// to `unit` in the view, plan by plan in plan order.
 pub(crate) async fn tasks(engine: &Engine, spec: &PeriodSpec, unit: &str, view: View) -> Result<Vec<TaskProgress>> {
+    let ctx = period_session(engine, spec, view).await?;
+    tasks_in(engine, &ctx, spec, unit, view).await
+}
+
+/// [`tasks`] in a session that already holds the period's views (NV-1 beside the other
+/// indicators, whose request has built them once already).
+pub(crate) async fn tasks_in(
+    engine: &Engine,
+    ctx: &SessionContext,
+    spec: &PeriodSpec,
+    unit: &str,
+    view: View,
+) -> Result<Vec<TaskProgress>> {
     let catalog = engine.catalog();
     let target = view
         .unit(catalog, unit)
@@ -62,10 +76,9 @@ pub(crate) async fn tasks(engine: &Engine, spec: &PeriodSpec, unit: &str, view: 
         column(ColumnRole::Result),
         column(ColumnRole::Difficulties),
     );
-    let ctx = period_session(engine, spec, view).await?;
     let sql = format!("SELECT unit, row_code, col, txt FROM eff WHERE form = {}", q(&form.id));
     let mut cells: std::collections::HashMap<(String, String, u32), String> = Default::default();
-    for b in run(&ctx, &sql).await? {
+    for b in run(ctx, &sql).await? {
         let units = col_strings(&b, "unit")?;
         let rows = col_strings(&b, "row_code")?;
         let cols = col_i64(&b, "col")?;
