@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use pbgdpl_catalog::{Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKind, PeriodSpec, Term, Unit};
 use serde::Serialize;
@@ -317,22 +317,94 @@ fn derived_sql(catalog: &Catalog) -> String {
     format!("CREATE VIEW derived AS {}", parts.join(" UNION ALL "))
 }
 
-fn terms_cond(terms: &[Term]) -> String {
-    if terms.is_empty() {
-        return "FALSE".to_owned();
+/// Integer ids of the cells the catalog's indicators read. The cell query compares one integer per
+/// value against them, where it compared three strings per term (those comparisons, a dozen per
+/// indicator for every value of the period, were most of its time).
+#[derive(Debug, Default)]
+struct TermIds {
+    /// form → row → (column, id).
+    by_cell: HashMap<String, HashMap<String, Vec<(i32, i32)>>>,
+}
+
+impl TermIds {
+    fn of(catalog: &Catalog) -> Self {
+        let mut ids = Self::default();
+        let mut next = 0;
+        for t in catalog
+            .indicators
+            .iter()
+            .flat_map(|i| i.numerator.iter().chain(&i.denominator))
+        {
+            let column = t.column as i32;
+            let cols = ids
+                .by_cell
+                .entry(t.form.clone())
+                .or_default()
+                .entry(t.row.clone())
+                .or_default();
+            if !cols.iter().any(|(c, _)| *c == column) {
+                cols.push((column, next));
+                next += 1;
+            }
+        }
+        ids
     }
-    terms
-        .iter()
-        .map(|t| {
-            format!(
-                "(d.form = {} AND d.row_code = {} AND d.col = {})",
-                q(&t.form),
-                q(&t.row),
-                t.column
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" OR ")
+
+    fn id(&self, form: &str, row: &str, column: i32) -> Option<i32> {
+        let cols = self.by_cell.get(form)?.get(row)?;
+        cols.iter().find(|(c, _)| *c == column).map(|(_, id)| *id)
+    }
+
+    /// The SQL condition "the value is one of these cells" on `d.tid`.
+    fn cond(&self, terms: &[Term]) -> String {
+        let mut ids: Vec<i32> = terms
+            .iter()
+            .filter_map(|t| self.id(&t.form, &t.row, t.column as i32))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return "FALSE".to_owned();
+        }
+        let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
+        format!("d.tid IN ({})", ids.join(", "))
+    }
+
+    /// The batch with a `tid` column: the id of each value's cell, null for cells no indicator reads.
+    fn add_to(&self, b: RecordBatch) -> Result<RecordBatch> {
+        let text = |name: &str| -> Result<ArrayRef> {
+            let c = b
+                .column_by_name(name)
+                .ok_or_else(|| Error::Internal(format!("derived has no column {name}")))?;
+            Ok(cast(c, &DataType::Utf8)?)
+        };
+        let (forms, rows) = (text("form")?, text("row_code")?);
+        let cols = cast(
+            b.column_by_name("col")
+                .ok_or_else(|| Error::Internal("derived has no column col".into()))?,
+            &DataType::Int32,
+        )?;
+        let (Some(forms), Some(rows), Some(cols)) = (
+            forms.as_any().downcast_ref::<StringArray>(),
+            rows.as_any().downcast_ref::<StringArray>(),
+            cols.as_any().downcast_ref::<Int32Array>(),
+        ) else {
+            return Err(Error::Internal("derived: form, row_code or col of another type".into()));
+        };
+        let tid: Int32Array = (0..b.num_rows())
+            .map(|r| {
+                if forms.is_null(r) || rows.is_null(r) || cols.is_null(r) {
+                    return None;
+                }
+                self.id(forms.value(r), rows.value(r), cols.value(r))
+            })
+            .collect();
+        let mut fields: Vec<Field> = b.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("tid", DataType::Int32, true));
+        let mut columns = b.columns().to_vec();
+        columns.push(Arc::new(tid));
+        Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    }
 }
 
 /// Registers `due (unit, form, territorial, deadline)`: the returns each unit owes for the period.
@@ -380,7 +452,8 @@ pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec, view: Vie
     // Computed once here rather than in every query that reads them (a dozen per request).
     materialize(&ctx, "eff").instrument(debug_span!("eff", %spec)).await?;
     run(&ctx, &derived_sql(engine.catalog())).await?;
-    materialize(&ctx, "derived")
+    let ids = TermIds::of(engine.catalog());
+    materialize_with(&ctx, "derived", |b| ids.add_to(b))
         .instrument(debug_span!("derived", %spec))
         .await?;
     debug_span!("due", %spec).in_scope(|| register_due(&ctx, engine.catalog(), spec))?;
@@ -389,11 +462,25 @@ pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec, view: Vie
 
 /// Replaces a view by a table of its rows.
 async fn materialize(ctx: &SessionContext, name: &str) -> Result<()> {
+    materialize_with(ctx, name, Ok).await
+}
+
+/// Replaces a view by a table of its rows, each batch passed through `f` first.
+async fn materialize_with(
+    ctx: &SessionContext,
+    name: &str,
+    f: impl Fn(RecordBatch) -> Result<RecordBatch>,
+) -> Result<()> {
     let df = ctx.table(name).await?;
     let planned = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
+    let mut batches = df.collect().await?;
+    if batches.is_empty() {
+        // No rows still has the columns `f` adds.
+        batches.push(RecordBatch::new_empty(planned));
+    }
+    let batches = batches.into_iter().map(f).collect::<Result<Vec<_>>>()?;
     // The rows' own schema: a union's plan may declare a column nullable that its batches do not.
-    let schema = batches.first().map_or(planned, |b| b.schema());
+    let schema = batches[0].schema();
     ctx.deregister_table(name)?;
     ctx.register_table(
         name,
@@ -420,7 +507,12 @@ fn numerator_form(ind: &Indicator) -> &str {
 
 /// Every cell indicator of `inds` per requested unit, in one pass over the period's cells (one
 /// query for all of them: a query each spent its time joining the same rows to the tree again).
-async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) -> Result<Vec<HashMap<String, Row>>> {
+async fn cell_indicators(
+    ctx: &SessionContext,
+    ids: &TermIds,
+    inds: &[&Indicator],
+    list: &str,
+) -> Result<Vec<HashMap<String, Row>>> {
     if inds.is_empty() {
         return Ok(Vec::new());
     }
@@ -452,7 +544,7 @@ async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) 
     let (mut per_unit, mut cols) = (Vec::new(), Vec::new());
     for (i, ind) in inds.iter().enumerate() {
         let k = form_index(ind);
-        let (nc, dc) = (terms_cond(&ind.numerator), terms_cond(&ind.denominator));
+        let (nc, dc) = (ids.cond(&ind.numerator), ids.cond(&ind.denominator));
         let (nt, dt) = (terr(ind.due), terr(ind.denominator_due));
         let due = if ind.due == Due::Territorial {
             format!("COALESCE(du{k}.territorial, FALSE)")
@@ -486,7 +578,7 @@ async fn cell_indicators(ctx: &SessionContext, inds: &[&Indicator], list: &str) 
          FROM p JOIN fwd f ON p.unit = f.src JOIN tree t ON f.dst = t.descendant JOIN units u ON p.unit = u.code{joins} \
          WHERE t.ancestor IN ({list}) GROUP BY t.ancestor",
         per_unit.join(", "),
-        terms_cond(&read),
+        ids.cond(&read),
         cols.join(", "),
     );
     // Units due per (unit asked for, form, territorial): a unit is territorial or not, so the
@@ -667,7 +759,8 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
         .iter()
         .filter(|i| matches!(i.kind, IndicatorKind::Ratio | IndicatorKind::Count))
         .collect();
-    let mut cell_rows = cell_indicators(&ctx, &cells, &list).await?.into_iter();
+    let ids = TermIds::of(catalog);
+    let mut cell_rows = cell_indicators(&ctx, &ids, &cells, &list).await?.into_iter();
     let mut results = Vec::new();
     // BC-1 and BC-2 come from the same pass over the returns due.
     let reporting = catalog

@@ -126,7 +126,12 @@ impl fmt::Display for Period {
 
 /// The Vietnamese calendar date a stored `received_at` instant falls on: deadlines are local dates.
 pub fn received_on(received_at: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(&crate::local_date(received_at), "%Y-%m-%d").ok()
+    // Parsed once, not through `local_date`'s text: completeness reads every stored version of a
+    // period this way on every request.
+    match chrono::DateTime::parse_from_rfc3339(received_at) {
+        Ok(t) => Some(crate::vietnam_date(t.with_timezone(&chrono::Utc))),
+        Err(_) => NaiveDate::parse_from_str(received_at.get(..10)?, "%Y-%m-%d").ok(),
+    }
 }
 
 /// Whether something received on `received` missed `deadline`: the deadline day itself is on time.
