@@ -1,6 +1,6 @@
 //! Indicator computation: the period's effective values, the urban/rural derivation, then one query
-//! per cell-based catalog indicator, for a unit and its children at once; the reporting and task
-//! indicators from the one rule each of [`crate::completeness`] and [`crate::tasks`].
+//! for every cell-based catalog indicator, for a unit and its children at once; the reporting and
+//! task indicators from the one rule each of [`crate::completeness`] and [`crate::tasks`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
