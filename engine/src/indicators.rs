@@ -319,7 +319,7 @@ fn derived_sql(catalog: &Catalog) -> String {
 
 /// Integer ids of the cells the catalog's indicators read. The cell query compares one integer per
 /// value against them, where it compared three strings per term (those comparisons, a dozen per
-/// indicator for every value of the period, were most of its time).
+/// indicator for every value of the period, were a third of its time: BENCHMARKS.md).
 #[derive(Debug, Default)]
 struct TermIds {
     /// form → row → (column, id).
