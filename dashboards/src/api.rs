@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pbgdpl_catalog::model::{ImportSummary, JsonReturn};
-use pbgdpl_catalog::{Period, User, is_late, received_on};
+use pbgdpl_catalog::{Period, User, is_late, local_day};
 use pbgdpl_ingest::pipeline::Options;
 use serde::Deserialize;
 
@@ -281,7 +281,7 @@ async fn list_returns(
         }
         let deadline = Period::parse(&r.period).and_then(|p| cat.deadline(&r.unit, &p));
         // Per version: a correction sent after the deadline is late even if the first version was not.
-        let late = deadline.zip(received_on(&r.received_at)).map(|(d, on)| is_late(on, d));
+        let late = deadline.zip(local_day(&r.received_at)).map(|(d, on)| is_late(on, d));
         out.push(serde_json::json!({
             "unit": r.unit, "form": r.form, "period": r.period, "version": r.version,
             "received_at": r.received_at, "submitted_by": r.submitted_by, "source": r.source,

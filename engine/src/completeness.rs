@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use pbgdpl_catalog::{Form, Period, Unit, is_late, received_on};
+use pbgdpl_catalog::{Form, Period, Unit, is_late, local_day};
 
 use crate::Engine;
-use crate::view::{Scope, View};
+use crate::view::View;
 
 /// One return a unit owes.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ pub(crate) fn expected_returns<'a>(
     let Some(target) = view.unit(catalog, root) else {
         return Ok(Vec::new());
     };
-    let scope = Scope::new(catalog, view);
+    let scope = engine.scope(view)?;
     // First receipt and latest version per (unit, form), in one pass over the returns: the pages ask
     // for this on every view, over every unit of the province.
     let code = period.code();
@@ -63,7 +63,7 @@ pub(crate) fn expected_returns<'a>(
         let e = arrived
             .entry((r.unit.as_str(), r.form.as_str()))
             .or_insert((None, r.version));
-        if let Some(on) = received_on(&r.received_at) {
+        if let Some(on) = local_day(&r.received_at) {
             e.0 = Some(e.0.map_or(on, |d: NaiveDate| d.min(on)));
         }
         e.1 = e.1.max(r.version);

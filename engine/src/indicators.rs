@@ -1,6 +1,7 @@
-//! Indicator computation: the period's effective values, the urban/rural derivation, then one query
-//! for every cell-based catalog indicator, for a unit and its children at once; the reporting and
-//! task indicators from the one rule each of [`crate::completeness`] and [`crate::tasks`].
+//! Indicator computation: the period's effective values, the urban/rural derivation, then one fold
+//! over their cells for every cell-based catalog indicator, for a unit and its children at once;
+//! the reporting and task indicators from the one rule each of [`crate::completeness`] and
+//! [`crate::tasks`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,6 @@ use pbgdpl_catalog::{Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKin
 use serde::Serialize;
 use tracing::{Instrument, debug_span};
 
-use crate::tables::{batch, put, strings};
 use crate::view::{Scope, View};
 use crate::{Engine, Error, Result};
 
@@ -176,17 +176,19 @@ pub(crate) fn in_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
 
 /// Column of a result as strings, whatever string type the plan produced.
 pub(crate) fn col_strings(b: &RecordBatch, name: &str) -> Result<Vec<Option<String>>> {
+    Ok(text_column(b, name)?.iter().map(|v| v.map(str::to_owned)).collect())
+}
+
+/// A text column of a batch as Arrow strings, whatever string type the plan produced.
+fn text_column(b: &RecordBatch, name: &str) -> Result<StringArray> {
     let c = b
         .column_by_name(name)
         .ok_or_else(|| Error::Internal(format!("the query has no column {name}")))?;
-    let c: ArrayRef = cast(c, &DataType::Utf8)?;
-    let s = c
+    cast(c, &DataType::Utf8)?
         .as_any()
         .downcast_ref::<StringArray>()
-        .ok_or_else(|| Error::Internal(format!("column {name} is not text")))?;
-    Ok((0..s.len())
-        .map(|i| (!s.is_null(i)).then(|| s.value(i).to_owned()))
-        .collect())
+        .cloned()
+        .ok_or_else(|| Error::Internal(format!("column {name} is not text")))
 }
 
 pub(crate) fn col_f64(b: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
@@ -317,17 +319,22 @@ fn derived_sql(catalog: &Catalog) -> String {
     format!("CREATE VIEW derived AS {}", parts.join(" UNION ALL "))
 }
 
-/// Integer ids of the cells the catalog's indicators read. The cell query compares one integer per
-/// value against them, where it compared three strings per term (those comparisons, a dozen per
-/// indicator for every value of the period, were a third of its time: BENCHMARKS.md).
+/// The (column, id) of the cells of one row that indicators read.
+type RowIds = [(i32, i32)];
+
+/// Integer ids of the cells the catalog's indicators read, built once per engine. The cell fold
+/// looks up one integer per value, where SQL compared three strings per term (a dozen per
+/// indicator for every value of the period: a third of the query's time, BENCHMARKS.md).
 #[derive(Debug, Default)]
-struct TermIds {
+pub(crate) struct TermIds {
     /// form → row → (column, id).
     by_cell: HashMap<String, HashMap<String, Vec<(i32, i32)>>>,
+    /// How many ids there are (they run from 0).
+    count: usize,
 }
 
 impl TermIds {
-    fn of(catalog: &Catalog) -> Self {
+    pub(crate) fn of(catalog: &Catalog) -> Self {
         let mut ids = Self::default();
         let mut next = 0;
         for t in catalog
@@ -347,56 +354,67 @@ impl TermIds {
                 next += 1;
             }
         }
+        ids.count = next as usize;
         ids
     }
 
-    fn id(&self, form: &str, row: &str, column: i32) -> Option<i32> {
-        let cols = self.by_cell.get(form)?.get(row)?;
-        cols.iter().find(|(c, _)| *c == column).map(|(_, id)| *id)
+    /// The (column, id) of a row's cells that indicators read.
+    fn row_cells(&self, form: &str, row: &str) -> &RowIds {
+        self.by_cell
+            .get(form)
+            .and_then(|rows| rows.get(row))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
-    /// The SQL condition "the value is one of these cells" on `d.tid`.
-    fn cond(&self, terms: &[Term]) -> String {
-        let mut ids: Vec<i32> = terms
+    fn in_row(cells: &RowIds, column: i32) -> Option<i32> {
+        cells.iter().find(|(c, _)| *c == column).map(|(_, id)| *id)
+    }
+
+    fn id(&self, form: &str, row: &str, column: i32) -> Option<i32> {
+        Self::in_row(self.row_cells(form, row), column)
+    }
+
+    /// The ids of the cells of `terms`, each once.
+    fn of_terms(&self, terms: &[Term]) -> Vec<usize> {
+        let mut ids: Vec<usize> = terms
             .iter()
             .filter_map(|t| self.id(&t.form, &t.row, t.column as i32))
+            .map(|id| id as usize)
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        if ids.is_empty() {
-            return "FALSE".to_owned();
-        }
-        let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
-        format!("d.tid IN ({})", ids.join(", "))
+        ids
     }
 
     /// The batch with a `tid` column: the id of each value's cell, null for cells no indicator reads.
     fn add_to(&self, b: RecordBatch) -> Result<RecordBatch> {
-        let text = |name: &str| -> Result<ArrayRef> {
-            let c = b
-                .column_by_name(name)
-                .ok_or_else(|| Error::Internal(format!("derived has no column {name}")))?;
-            Ok(cast(c, &DataType::Utf8)?)
-        };
-        let (forms, rows) = (text("form")?, text("row_code")?);
+        let (forms, rows) = (text_column(&b, "form")?, text_column(&b, "row_code")?);
         let cols = cast(
             b.column_by_name("col")
                 .ok_or_else(|| Error::Internal("derived has no column col".into()))?,
             &DataType::Int32,
         )?;
-        let (Some(forms), Some(rows), Some(cols)) = (
-            forms.as_any().downcast_ref::<StringArray>(),
-            rows.as_any().downcast_ref::<StringArray>(),
-            cols.as_any().downcast_ref::<Int32Array>(),
-        ) else {
-            return Err(Error::Internal("derived: form, row_code or col of another type".into()));
+        let Some(cols) = cols.as_any().downcast_ref::<Int32Array>() else {
+            return Err(Error::Internal("derived: col is not a whole number".into()));
         };
+        // A return's values come row by row: the row's cells are looked up once, not per column.
+        let mut last: Option<(&str, &str, &RowIds)> = None;
         let tid: Int32Array = (0..b.num_rows())
             .map(|r| {
                 if forms.is_null(r) || rows.is_null(r) || cols.is_null(r) {
                     return None;
                 }
-                self.id(forms.value(r), rows.value(r), cols.value(r))
+                let (form, row) = (forms.value(r), rows.value(r));
+                let cells = match last {
+                    Some((f, w, cells)) if f == form && w == row => cells,
+                    _ => {
+                        let cells = self.row_cells(form, row);
+                        last = Some((form, row, cells));
+                        cells
+                    }
+                };
+                Self::in_row(cells, cols.value(r))
             })
             .collect();
         let mut fields: Vec<Field> = b.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -407,43 +425,23 @@ impl TermIds {
     }
 }
 
-/// Registers `due (unit, form, territorial, deadline)`: the returns each unit owes for the period.
-fn register_due(ctx: &SessionContext, catalog: &Catalog, spec: &PeriodSpec) -> Result<()> {
-    let period = spec.reference_period();
-    let (mut units, mut forms, mut terr, mut deadlines) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+/// The returns each unit owes for a period: form → unit key → whether the unit is territorial.
+pub(crate) type DueUnits = HashMap<String, HashMap<String, bool>>;
+
+/// [`DueUnits`] of a period, from the catalog (kept by the engine per period: `Engine::due_units`).
+pub(crate) fn due_units(catalog: &Catalog, period: &pbgdpl_catalog::Period) -> DueUnits {
+    let mut due = DueUnits::new();
     for u in &catalog.units.list {
-        for f in catalog.forms_due(u, &period) {
-            units.push(u.key.as_str());
-            forms.push(f.id.as_str());
-            terr.push(Some(u.kind.is_territorial()));
-            deadlines.push(
-                catalog
-                    .deadline_of(&u.key, f, &period)
-                    .map(|d| d.format("%Y-%m-%d").to_string()),
-            );
+        for f in catalog.forms_due(u, period) {
+            due.entry(f.id.clone())
+                .or_default()
+                .insert(u.key.clone(), u.kind.is_territorial());
         }
     }
-    put(
-        ctx,
-        "due",
-        batch(
-            &[
-                ("unit", DataType::Utf8),
-                ("form", DataType::Utf8),
-                ("territorial", DataType::Boolean),
-                ("deadline", DataType::Utf8),
-            ],
-            vec![
-                strings(units.into_iter()),
-                strings(forms.into_iter()),
-                Arc::new(datafusion::arrow::array::BooleanArray::from_iter(terr)),
-                Arc::new(StringArray::from_iter(deadlines)),
-            ],
-        )?,
-    )
+    due
 }
 
-/// A session with the period's views: `eff`, `derived` and `due`, over the view's `tree` and `fwd`.
+/// A session with the period's views: `eff` and `derived`, over the view's `tree` and `fwd`.
 pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec, view: View) -> Result<SessionContext> {
     let ctx = engine.session_of(view, Some(&spec.stored_periods()))?;
     for stmt in eff_sql(spec) {
@@ -452,11 +450,9 @@ pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec, view: Vie
     // Computed once here rather than in every query that reads them (a dozen per request).
     materialize(&ctx, "eff").instrument(debug_span!("eff", %spec)).await?;
     run(&ctx, &derived_sql(engine.catalog())).await?;
-    let ids = TermIds::of(engine.catalog());
-    materialize_with(&ctx, "derived", |b| ids.add_to(b))
+    materialize_with(&ctx, "derived", |b| engine.term_ids.add_to(b))
         .instrument(debug_span!("derived", %spec))
         .await?;
-    debug_span!("due", %spec).in_scope(|| register_due(&ctx, engine.catalog(), spec))?;
     Ok(ctx)
 }
 
@@ -505,144 +501,215 @@ fn numerator_form(ind: &Indicator) -> &str {
     ind.numerator.first().map_or("", |t| t.form.as_str())
 }
 
-/// Every cell indicator of `inds` per requested unit, in one pass over the period's cells (one
-/// query for all of them: a query each spent its time joining the same rows to the tree again).
+/// One cell indicator's figures for one unit: its own cells, or — for a unit asked for — the
+/// cells of every unit whose figures go to it, each by its share.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    /// A unit's own: 1 when a numerator cell holds a number. Rolled up: the units due that did.
+    reporting: i64,
+    /// The lowest and highest basis (`src`) of the numerator cells, as indexes into the bases
+    /// seen: equal when every cell has the same basis, which is all the basis shown needs.
+    lo: Option<usize>,
+    hi: Option<usize>,
+}
+
+impl Sums {
+    fn add(to: &mut Option<f64>, v: Option<f64>, share: f64) {
+        if let Some(v) = v {
+            *to = Some(to.unwrap_or(0.0) + v * share);
+        }
+    }
+
+    fn widen(&mut self, lo: Option<usize>, hi: Option<usize>) {
+        self.lo = self.lo.into_iter().chain(lo).min();
+        self.hi = self.hi.into_iter().chain(hi).max();
+    }
+}
+
+/// Every cell indicator of `inds` per requested unit, in one pass over the period's cells and one
+/// over the units that have some. The sums are folded here rather than in SQL: sixty CASE
+/// aggregates grouped by unit text, then joined up the tree, took 111 ms of 2020S1's 195 for the
+/// nation, the fold 25 ms (BENCHMARKS.md).
 async fn cell_indicators(
     ctx: &SessionContext,
     ids: &TermIds,
+    due: &DueUnits,
     inds: &[&Indicator],
-    list: &str,
+    requested: &[&Unit],
+    scope: &Scope<'_>,
 ) -> Result<Vec<HashMap<String, Row>>> {
     if inds.is_empty() {
         return Ok(Vec::new());
     }
-    let terr = |due: Due| {
-        if due == Due::Territorial {
-            " AND u.territorial"
-        } else {
-            ""
+    let catalog = scope.catalog();
+    let derived = ctx.table("derived").await?.collect().await?;
+    let span = debug_span!("cells").entered();
+    // What each cell id counts in: (indicator, in its numerator, in its denominator).
+    let mut roles: Vec<Vec<(usize, bool, bool)>> = vec![Vec::new(); ids.count];
+    for (i, ind) in inds.iter().enumerate() {
+        let (num, den) = (ids.of_terms(&ind.numerator), ids.of_terms(&ind.denominator));
+        let mut both: Vec<usize> = num.iter().chain(&den).copied().collect();
+        both.sort_unstable();
+        both.dedup();
+        for id in both {
+            roles[id].push((i, num.contains(&id), den.contains(&id)));
         }
+    }
+    // Each unit's own sums, in the order the units first appear.
+    let mut own: Vec<(String, Vec<Sums>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut bases: Vec<String> = Vec::new();
+    for b in &derived {
+        let (units, srcs) = (text_column(b, "unit")?, text_column(b, "src")?);
+        let nums = cast(
+            b.column_by_name("num")
+                .ok_or_else(|| Error::Internal("derived has no column num".into()))?,
+            &DataType::Float64,
+        )?;
+        let nums = nums
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Float64Array>()
+            .ok_or_else(|| Error::Internal("derived: num is not a number".into()))?;
+        let tids = b
+            .column_by_name("tid")
+            .and_then(|c| c.as_any().downcast_ref::<Int32Array>())
+            .ok_or_else(|| Error::Internal("derived has no column tid".into()))?;
+        let mut current: Option<usize> = None;
+        for r in 0..b.num_rows() {
+            if tids.is_null(r) || units.is_null(r) {
+                continue;
+            }
+            let Some(cell) = roles.get(tids.value(r) as usize).filter(|c| !c.is_empty()) else {
+                continue;
+            };
+            let unit = units.value(r);
+            // A unit's values mostly come together: look it up only when it changes.
+            let k = match current {
+                Some(k) if own[k].0 == unit => k,
+                _ => *index.entry(unit.to_owned()).or_insert_with(|| {
+                    own.push((unit.to_owned(), vec![Sums::default(); inds.len()]));
+                    own.len() - 1
+                }),
+            };
+            current = Some(k);
+            let num = (!nums.is_null(r)).then(|| nums.value(r));
+            let basis = (!srcs.is_null(r)).then(|| {
+                let src = srcs.value(r);
+                bases.iter().position(|b| b == src).unwrap_or_else(|| {
+                    bases.push(src.to_owned());
+                    bases.len() - 1
+                })
+            });
+            for &(i, in_num, in_den) in cell {
+                let s = &mut own[k].1[i];
+                if in_num {
+                    Sums::add(&mut s.numerator, num, 1.0);
+                    s.reporting = s.reporting.max(i64::from(num.is_some()));
+                    s.widen(basis, basis);
+                }
+                if in_den {
+                    Sums::add(&mut s.denominator, num, 1.0);
+                }
+            }
+        }
+    }
+    // Where a unit's figures go among the units asked for, with their shares.
+    let wanted: HashMap<&str, usize> = requested.iter().enumerate().map(|(k, u)| (u.key.as_str(), k)).collect();
+    let goes_to = |u: &Unit| -> Vec<(usize, f64)> {
+        scope
+            .shares(u)
+            .into_iter()
+            .filter_map(|(key, share)| wanted.get(key).map(|&k| (k, share)))
+            .collect()
     };
-    // The units due for each numerator form, joined once per form.
+    // The numerator forms, whose units due are each indicator's coverage.
     let mut forms: Vec<&str> = inds.iter().map(|i| numerator_form(i)).collect();
     forms.sort_unstable();
     forms.dedup();
-    let form_index = |ind: &Indicator| forms.iter().position(|f| *f == numerator_form(ind)).unwrap_or(0);
-    let joins: String = forms
+    let form_of: Vec<usize> = inds
         .iter()
-        .enumerate()
-        .map(|(k, f)| {
-            format!(
-                " LEFT JOIN (SELECT DISTINCT unit, territorial FROM due WHERE form = {}) du{k} ON du{k}.unit = p.unit",
-                q(f)
-            )
-        })
+        .map(|i| forms.iter().position(|f| *f == numerator_form(i)).unwrap_or(0))
         .collect();
-    // Two steps: each unit's own sums first, over the period's cells, then those few thousand
-    // rows up the tree. Joining every cell to the tree first made the join and the grouping
-    // handle each cell once per ancestor asked for, and once per successor of an ended unit.
-    let (mut per_unit, mut cols) = (Vec::new(), Vec::new());
-    for (i, ind) in inds.iter().enumerate() {
-        let k = form_index(ind);
-        let (nc, dc) = (ids.cond(&ind.numerator), ids.cond(&ind.denominator));
-        let (nt, dt) = (terr(ind.due), terr(ind.denominator_due));
-        let due = if ind.due == Due::Territorial {
-            format!("COALESCE(du{k}.territorial, FALSE)")
-        } else {
-            format!("du{k}.unit IS NOT NULL")
+    let mut up = vec![vec![Sums::default(); inds.len()]; requested.len()];
+    for (key, sums) in &own {
+        // Values of a code no unit of the catalog holds count nowhere (they stay in the store).
+        let Some(u) = catalog.units.get(key).filter(|u| u.key == *key) else {
+            continue;
         };
-        per_unit.push(format!(
-            "SUM(CASE WHEN {nc} THEN d.num END) AS n{i}, \
-             SUM(CASE WHEN {dc} THEN d.num END) AS d{i}, \
-             MAX(CASE WHEN ({nc}) AND d.num IS NOT NULL THEN 1 ELSE 0 END) AS h{i}, \
-             MIN(CASE WHEN {nc} THEN d.src END) AS lo{i}, \
-             MAX(CASE WHEN {nc} THEN d.src END) AS hi{i}"
-        ));
-        // A unit's figures go where `fwd` sends them: to itself, or — for a unit that has since
-        // ended — to its successors, numerator and denominator alike multiplied by the same share.
-        cols.push(format!(
-            "SUM(CASE WHEN TRUE{nt} THEN p.n{i} * f.share END) AS n{i}, \
-             SUM(CASE WHEN TRUE{dt} THEN p.d{i} * f.share END) AS d{i}, \
-             COUNT(DISTINCT CASE WHEN p.h{i} = 1{nt} AND {due} THEN p.unit END) AS r{i}, \
-             MIN(CASE WHEN TRUE{nt} THEN p.lo{i} END) AS lo{i}, \
-             MAX(CASE WHEN TRUE{nt} THEN p.hi{i} END) AS hi{i}"
-        ));
-    }
-    let read: Vec<Term> = inds
-        .iter()
-        .flat_map(|i| i.numerator.iter().chain(&i.denominator).cloned())
-        .collect();
-    let sql = format!(
-        "WITH p AS (SELECT d.unit, {} FROM derived d WHERE {} GROUP BY d.unit) \
-         SELECT t.ancestor AS unit, {} \
-         FROM p JOIN fwd f ON p.unit = f.src JOIN tree t ON f.dst = t.descendant JOIN units u ON p.unit = u.code{joins} \
-         WHERE t.ancestor IN ({list}) GROUP BY t.ancestor",
-        per_unit.join(", "),
-        ids.cond(&read),
-        cols.join(", "),
-    );
-    // Units due per (unit asked for, form, territorial): a unit is territorial or not, so the
-    // territorial and other counts add up to every unit due.
-    let due_sql = format!(
-        "SELECT t.ancestor AS unit, d.form, d.territorial, COUNT(DISTINCT d.unit) AS due \
-         FROM due d JOIN fwd f ON d.unit = f.src JOIN tree t ON f.dst = t.descendant \
-         WHERE d.form IN ({}) AND t.ancestor IN ({list}) GROUP BY t.ancestor, d.form, d.territorial",
-        in_list(forms.iter().copied())
-    );
-    let mut due_counts: HashMap<(String, String, bool), i64> = HashMap::new();
-    for b in run(ctx, &due_sql).instrument(debug_span!("units_due")).await? {
-        let (units, fs) = (col_strings(&b, "unit")?, col_strings(&b, "form")?);
-        let (terrs, dues) = (col_i64(&b, "territorial")?, col_i64(&b, "due")?);
-        for i in 0..units.len() {
-            let key = (
-                units[i].clone().unwrap_or_default(),
-                fs[i].clone().unwrap_or_default(),
-                terrs[i] == Some(1),
-            );
-            *due_counts.entry(key).or_default() += dues[i].unwrap_or(0);
-        }
-    }
-    let batches = run(ctx, &sql).instrument(debug_span!("cells")).await?;
-    let mut out = Vec::new();
-    for (i, ind) in inds.iter().enumerate() {
-        let form = numerator_form(ind);
-        let mut due_by_unit: HashMap<String, i64> = HashMap::new();
-        for ((u, f, territorial), n) in &due_counts {
-            if f == form && (*territorial || ind.due != Due::Territorial) {
-                *due_by_unit.entry(u.clone()).or_default() += n;
+        let targets = goes_to(u);
+        let territorial = u.kind.is_territorial();
+        // Whether the unit owes each form (and is territorial), looked up once per unit.
+        let owes: Vec<Option<bool>> = forms
+            .iter()
+            .map(|f| due.get(*f).and_then(|m| m.get(key)).copied())
+            .collect();
+        for (i, ind) in inds.iter().enumerate() {
+            let s = sums[i];
+            // The numerator of a territorial indicator counts territorial units only; so may its
+            // denominator.
+            let counts = ind.due != Due::Territorial || territorial;
+            let den_counts = ind.denominator_due != Due::Territorial || territorial;
+            let owed = owes[form_of[i]];
+            let is_due = match ind.due {
+                Due::Territorial => owed == Some(true),
+                Due::Filers => owed.is_some(),
+            };
+            for &(k, share) in &targets {
+                let t = &mut up[k][i];
+                if counts {
+                    Sums::add(&mut t.numerator, s.numerator, share);
+                    t.widen(s.lo, s.hi);
+                    t.reporting += i64::from(s.reporting > 0 && is_due);
+                }
+                if den_counts {
+                    Sums::add(&mut t.denominator, s.denominator, share);
+                }
             }
         }
-        let mut rows = HashMap::new();
-        for b in &batches {
-            let units = col_strings(b, "unit")?;
-            let nums = col_f64(b, &format!("n{i}"))?;
-            let dens = col_f64(b, &format!("d{i}"))?;
-            let reps = col_i64(b, &format!("r{i}"))?;
-            let mins = col_strings(b, &format!("lo{i}"))?;
-            let maxs = col_strings(b, &format!("hi{i}"))?;
-            for r in 0..units.len() {
-                let unit = units[r].clone().unwrap_or_default();
-                let basis = match (&mins[r], &maxs[r]) {
-                    (Some(a), Some(b)) if a == b => Some(a.clone()),
+    }
+    drop(span);
+    // Units due per (unit asked for, numerator form, territorial or not): a unit is one or the
+    // other, so the two counts add up to every unit due.
+    let mut due_counts = vec![vec![[0i64; 2]; forms.len()]; requested.len()];
+    debug_span!("units_due").in_scope(|| {
+        for (f, form) in forms.iter().enumerate() {
+            for (key, territorial) in due.get(*form).into_iter().flatten() {
+                let Some(u) = catalog.units.get(key).filter(|u| u.key == *key) else {
+                    continue;
+                };
+                for (k, _) in goes_to(u) {
+                    due_counts[k][f][usize::from(*territorial)] += 1;
+                }
+            }
+        }
+    });
+    let mut out = Vec::with_capacity(inds.len());
+    for (i, ind) in inds.iter().enumerate() {
+        let f = form_of[i];
+        let rows: HashMap<String, Row> = requested
+            .iter()
+            .enumerate()
+            .map(|(k, u)| {
+                let s = up[k][i];
+                let [others, territorial] = due_counts[k][f];
+                let due = territorial + if ind.due == Due::Territorial { 0 } else { others };
+                let basis = match (s.lo, s.hi) {
+                    (Some(a), Some(b)) if a == b => Some(bases[a].clone()),
                     (Some(_), Some(_)) => Some("mixed".to_owned()),
                     _ => None,
                 };
-                let due = due_by_unit.get(&unit).copied().unwrap_or(0);
-                rows.insert(
-                    unit,
-                    Row {
-                        numerator: nums[r],
-                        denominator: dens[r],
-                        reporting: reps[r].unwrap_or(0),
-                        due,
-                        basis,
-                    },
-                );
-            }
-        }
-        for (u, due) in due_by_unit {
-            rows.entry(u).or_insert(Row { due, ..Row::default() });
-        }
+                let row = Row {
+                    numerator: s.numerator,
+                    denominator: s.denominator,
+                    reporting: s.reporting,
+                    due,
+                    basis,
+                };
+                (u.key.clone(), row)
+            })
+            .collect();
         out.push(rows);
     }
     Ok(out)
@@ -663,8 +730,13 @@ fn reporting_indicators(
     };
     let empty: HashMap<String, Row> = requested.iter().map(|u| (u.key.clone(), Row::default())).collect();
     let mut out = [empty.clone(), empty];
+    // The returns come unit by unit: where a unit's figures go is worked out once per unit.
+    let mut dests: (&str, Vec<&str>) = ("", Vec::new());
     for e in crate::completeness::expected_returns(engine, &root.key, p, scope.view())? {
-        for dst in scope.destinations(e.unit) {
+        if dests.0 != e.unit.key {
+            dests = (e.unit.key.as_str(), scope.destinations(e.unit));
+        }
+        for &dst in &dests.1 {
             for (rows, counted) in out.iter_mut().zip([e.received.is_some(), e.on_time()]) {
                 if let Some(row) = rows.get_mut(dst) {
                     row.due += 1;
@@ -745,10 +817,9 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
     let root = view
         .unit(catalog, unit)
         .ok_or_else(|| Error::UnknownUnit(unit.to_owned()))?;
-    let scope = Scope::new(catalog, view);
+    let scope = engine.scope(view)?;
     let mut requested = vec![root];
     requested.extend(scope.tree().children(&root.key));
-    let list = in_list(requested.iter().map(|u| u.key.as_str()));
     let ctx = period_session(engine, spec, view)
         .instrument(debug_span!("period_session", %spec))
         .await?;
@@ -759,8 +830,10 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
         .iter()
         .filter(|i| matches!(i.kind, IndicatorKind::Ratio | IndicatorKind::Count))
         .collect();
-    let ids = TermIds::of(catalog);
-    let mut cell_rows = cell_indicators(&ctx, &ids, &cells, &list).await?.into_iter();
+    let due = debug_span!("due", %spec).in_scope(|| engine.due_units(&spec.reference_period()));
+    let mut cell_rows = cell_indicators(&ctx, &engine.term_ids, &due, &cells, &requested, &scope)
+        .await?
+        .into_iter();
     let mut results = Vec::new();
     // BC-1 and BC-2 come from the same pass over the returns due.
     let reporting = catalog

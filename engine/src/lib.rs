@@ -1,6 +1,7 @@
 //! The engine: everything pbgdpl shows is computed here, from the store's latest values, with
-//! DataFusion — the Đề án indicators, who owes which return and who was late, the forms' totals for
-//! any unit and period, and the progress of the plan's tasks.
+//! DataFusion (the period's values are SQL views; the cell indicators fold them in Rust) — the
+//! Đề án indicators, who owes which return and who was late, the forms' totals for any unit and
+//! period, and the progress of the plan's tasks.
 //!
 //! ```text
 //!  Snapshot { values (long form, latest versions), returns }      catalog (units, tree, row kinds,
@@ -9,7 +10,9 @@
 //!  vals ──► eff: the period's values (official else preliminary ◄────────┘
 //!           per unit and form; a phase: flows summed, stocks the last year)
 //!        ──► derived: + urban/rural from the unit's area where only the total was filled
-//!        ──► one SQL query per cell indicator, for a unit and its children
+//!        ──► every cell indicator in one fold over derived's cells (by integer cell id),
+//!            each unit's sums then sent up the view's tree with their shares, for a unit and
+//!            its children
 //!  returns ──► completeness (expected, received, late) ──► BC-1, BC-2, the submissions page
 //!  eff(F03) ──► task progress per lead ──► NV-1, the report's task sheet
 //! ```
@@ -78,6 +81,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Named Arrow tables registered in every session.
 type Tables = Vec<(&'static str, RecordBatch)>;
 
+/// What an engine keeps of one view of time.
+struct ViewData {
+    tables: Tables,
+    shares: Arc<view::Shares>,
+}
+
 /// One snapshot of the store, ready to query, that a later snapshot is made from by applying what
 /// changed ([`Engine::apply`]) rather than by reading the store again. Each computation runs in a
 /// session of its own (sessions are cheap: tables are shared Arrow batches), so concurrent requests
@@ -106,8 +115,13 @@ pub struct Engine {
     unread: std::collections::BTreeSet<String>,
     /// The catalog as tables, built once and shared by the engines applied from this one.
     catalog_tables: Arc<Tables>,
-    /// The tree and the forward mapping of each view asked for, built once each, shared likewise.
-    view_tables: Arc<Mutex<HashMap<chrono::NaiveDate, Arc<Tables>>>>,
+    /// The integer id of each cell an indicator reads, likewise built once.
+    term_ids: Arc<indicators::TermIds>,
+    /// The tree and the forward mapping of each view asked for, as tables and as [`view::Shares`],
+    /// built once each, shared likewise.
+    view_tables: Arc<Mutex<HashMap<chrono::NaiveDate, Arc<ViewData>>>>,
+    /// The returns each unit owes for each period asked for: catalog facts, built once each.
+    due_units: Arc<Mutex<HashMap<Period, Arc<indicators::DueUnits>>>>,
     /// Survey estimates (from `pbgdpl-surveys`, through Arrow), by indicator, unit and period.
     estimates: indicators::Estimates,
 }
@@ -177,8 +191,10 @@ impl Engine {
             unread: Default::default(),
             returns,
             catalog_tables: Arc::new(tables::catalog_tables(&catalog)?),
+            term_ids: Arc::new(indicators::TermIds::of(&catalog)),
             catalog,
             view_tables: Arc::default(),
+            due_units: Arc::default(),
             estimates: indicators::Estimates::new(),
         };
         engine.session_of(View::Present, Some(&[]))?; // fail early on a schema mismatch
@@ -339,22 +355,46 @@ impl Engine {
             vec![self.returns_batches.values().cloned().collect()],
         )?;
         ctx.register_table("returns", Arc::new(versions))?;
-        for (name, batch) in self.catalog_tables.iter().chain(self.view_tables(view)?.iter()) {
+        for (name, batch) in self.catalog_tables.iter().chain(self.view_data(view)?.tables.iter()) {
             ctx.register_batch(*name, batch.clone())?;
         }
         Ok(ctx)
     }
 
-    fn view_tables(&self, view: View) -> Result<Arc<Tables>> {
+    fn view_data(&self, view: View) -> Result<Arc<ViewData>> {
         let date = view.date();
         if let Some(hit) = self.view_tables.lock().ok().and_then(|c| c.get(&date).cloned()) {
             return Ok(hit);
         }
-        let built = Arc::new(tables::view_tables(&self.catalog, date)?);
+        let built = Arc::new(ViewData {
+            tables: tables::view_tables(&self.catalog, date)?,
+            shares: Arc::new(view::shares_on(&self.catalog, date)),
+        });
         if let Ok(mut cache) = self.view_tables.lock() {
             cache.insert(date, built.clone());
         }
         Ok(built)
+    }
+
+    /// The tree of `view` and where each unit's figures go in it.
+    pub(crate) fn scope(&self, view: View) -> Result<view::Scope<'_>> {
+        Ok(view::Scope::new(
+            &self.catalog,
+            view,
+            self.view_data(view)?.shares.clone(),
+        ))
+    }
+
+    /// The returns each unit owes for a period, worked out on first use.
+    pub(crate) fn due_units(&self, period: &Period) -> Arc<indicators::DueUnits> {
+        if let Some(hit) = self.due_units.lock().ok().and_then(|c| c.get(period).cloned()) {
+            return hit;
+        }
+        let built = Arc::new(indicators::due_units(&self.catalog, period));
+        if let Ok(mut cache) = self.due_units.lock() {
+            cache.insert(*period, built.clone());
+        }
+        built
     }
 
     /// The engine with survey estimates: an Arrow batch with the columns of

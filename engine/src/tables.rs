@@ -7,7 +7,6 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::prelude::SessionContext;
 use pbgdpl_catalog::Catalog;
 
 use crate::Result;
@@ -24,13 +23,6 @@ pub(crate) fn batch(fields: &[(&str, DataType)], cols: Vec<ArrayRef>) -> Result<
 
 pub(crate) fn strings<'a>(it: impl Iterator<Item = &'a str>) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(it))
-}
-
-/// Replaces a registered table.
-pub(crate) fn put(ctx: &SessionContext, name: &str, b: RecordBatch) -> Result<()> {
-    let _ = ctx.deregister_table(name)?;
-    ctx.register_batch(name, b)?;
-    Ok(())
 }
 
 /// The catalog's tables that do not depend on the view (units by key, row kinds), built once per

@@ -6,7 +6,7 @@ use datafusion::prelude::SessionContext;
 use pbgdpl_catalog::{ColumnRole, DoneRule, PeriodSpec};
 
 use crate::indicators::{col_i64, col_strings, period_session, q, run};
-use crate::view::{Scope, View};
+use crate::view::View;
 use crate::{Engine, Error, Result};
 
 /// One lead's progress on one task.
@@ -68,7 +68,7 @@ pub(crate) async fn tasks_in(
     };
     let period = spec.reference_period();
     let end = period.end(&catalog.periods);
-    let scope = Scope::new(catalog, view);
+    let scope = engine.scope(view)?;
     let status_col = form.status_column();
     let column = |role: ColumnRole| form.columns.iter().find(|c| c.role == Some(role)).map(|c| c.number);
     let (date_col, result_col, difficulties_col) = (

@@ -182,6 +182,43 @@ fn urban_and_rural_come_from_the_columns_or_else_from_the_unit_type() {
     );
 }
 
+/// CDS-1 and CDS-2 are due from territorial units only (`due = "territorial"`, and so is their
+/// denominator): a department that files form 01 anyway counts in neither the numerator nor the
+/// denominator, nor among the units reporting. CDS-3 is due from every unit that files the form:
+/// there the department counts.
+#[test]
+fn a_territorial_indicator_counts_territorial_units_only() {
+    let cat = catalog_with_units("u.csv", UNITS);
+    let cells = [
+        ("W1", "F01", "2026S1", "01", 1, 1000),
+        ("W1", "F01", "2026S1", "02", 1, 800),
+        ("W1", "F01", "2026S1", "03", 1, 200),
+        ("W1", "F01", "2026S1", "04", 1, 50),
+        // D1 fills the urban column itself (a department has no area to attribute its totals by).
+        ("D1", "F01", "2026S1", "01", 2, 5000),
+        ("D1", "F01", "2026S1", "02", 2, 100),
+        ("D1", "F01", "2026S1", "03", 1, 100),
+        ("D1", "F01", "2026S1", "04", 1, 100),
+    ];
+    let v = compute(&engine_over(&cat, &cells, &[]), "2026S1", "99");
+    let cds1 = find(&v, "CDS-1", "99");
+    assert_eq!(
+        (cds1.numerator, cds1.denominator),
+        (Some(800), Some(1000)),
+        "CDS-1: W1's figures only, not D1's 100 of 5000"
+    );
+    assert_close(cds1.value, 80.0, "CDS-1 without the department");
+    assert_eq!(
+        (cds1.reporting, cds1.due),
+        (1, 4),
+        "of W1, C1, C2 and M1, W1 reports; D1 is not due"
+    );
+    let cds3 = find(&v, "CDS-3", "99");
+    assert_eq!((cds3.numerator, cds3.denominator), (Some(150), Some(300)));
+    assert_close(cds3.value, 50.0, "CDS-3 with the department");
+    assert_eq!((cds3.reporting, cds3.due), (2, 5), "W1 and D1 report, of five filers");
+}
+
 #[test]
 fn targets_status_gap_and_pace() {
     let cat = catalog_with_units("u.csv", UNITS);

@@ -66,12 +66,22 @@ pub fn vietnam_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&vietnam()).date_naive()
 }
 
-/// The Vietnamese calendar date (`YYYY-MM-DD`) of a stored RFC 3339 instant; text that is not one
-/// keeps its first ten characters.
+/// The Vietnamese calendar date a stored RFC 3339 instant falls on (deadlines are local dates), or
+/// the date its first ten characters give when it is not one. Parsed once, with no text between:
+/// completeness reads every stored version of a period this way on every request.
+pub fn local_day(rfc3339: &str) -> Option<NaiveDate> {
+    match DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => Some(vietnam_date(t.with_timezone(&Utc))),
+        Err(_) => NaiveDate::parse_from_str(rfc3339.get(..10)?, "%Y-%m-%d").ok(),
+    }
+}
+
+/// [`local_day`] as text (`YYYY-MM-DD`); text that is not a date keeps its first ten characters.
 pub fn local_date(rfc3339: &str) -> String {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| vietnam_date(t.with_timezone(&Utc)).format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|_| rfc3339.get(..10).unwrap_or_default().to_owned())
+    local_day(rfc3339).map_or_else(
+        || rfc3339.get(..10).unwrap_or_default().to_owned(),
+        |d| d.format("%Y-%m-%d").to_string(),
+    )
 }
 
 #[cfg(test)]

@@ -24,9 +24,9 @@ pub use catalog::{
     Area, Catalog, CatalogIssue, CatalogSource, ColumnDef, ColumnRole, ColumnType, DoneRule, Due, Form, FormRule,
     Indicator, IndicatorKind, Period, PeriodCalendar, PeriodKind, PeriodKindDef, PeriodSpec, Phase, Plan, ProvinceInfo,
     RowDef, SenderLevel, Survey, SurveyEstimate, Target, Task, TaskDue, Term, Tree, Unit, UnitKind, Units,
-    column_matches, is_late, normalize_row_code, present, received_on,
+    column_matches, is_late, normalize_row_code, present,
 };
-pub use clock::{CLOCK_ENV, Clock, local_date, vietnam_date};
+pub use clock::{CLOCK_ENV, Clock, local_date, local_day, vietnam_date};
 pub use fault::Fault;
 pub use model::{Issue, ReturnDraft, Rule, Severity, Value};
 

@@ -11,7 +11,7 @@ mod units;
 
 pub use form::{ColumnDef, ColumnRole, ColumnType, Form, FormRule, RowDef, normalize_row_code};
 pub use indicator::{Due, Indicator, IndicatorKind, Term};
-pub use period::{Period, PeriodCalendar, PeriodKind, PeriodKindDef, PeriodSpec, SenderLevel, is_late, received_on};
+pub use period::{Period, PeriodCalendar, PeriodKind, PeriodKindDef, PeriodSpec, SenderLevel, is_late};
 pub use plan::{DoneRule, Phase, Plan, Target, Task, TaskDue};
 pub use survey::{Survey, SurveyEstimate, column_matches};
 pub use units::{Area, Tree, Unit, UnitKind, Units, present};

@@ -124,16 +124,6 @@ impl fmt::Display for Period {
     }
 }
 
-/// The Vietnamese calendar date a stored `received_at` instant falls on: deadlines are local dates.
-pub fn received_on(received_at: &str) -> Option<NaiveDate> {
-    // Parsed once, not through `local_date`'s text: completeness reads every stored version of a
-    // period this way on every request.
-    match chrono::DateTime::parse_from_rfc3339(received_at) {
-        Ok(t) => Some(crate::vietnam_date(t.with_timezone(&chrono::Utc))),
-        Err(_) => NaiveDate::parse_from_str(received_at.get(..10)?, "%Y-%m-%d").ok(),
-    }
-}
-
 /// Whether something received on `received` missed `deadline`: the deadline day itself is on time.
 pub fn is_late(received: NaiveDate, deadline: NaiveDate) -> bool {
     received > deadline
@@ -357,15 +347,15 @@ mod tests {
     fn the_deadline_day_is_on_time_in_vietnamese_time() {
         let deadline = NaiveDate::from_ymd_opt(2026, 6, 20).unwrap();
         // 23:30 on the deadline day in Hà Nội is 16:30 UTC: on time.
-        let on_time = received_on("2026-06-20T16:30:00Z").unwrap();
+        let on_time = crate::local_day("2026-06-20T16:30:00Z").unwrap();
         assert_eq!(on_time, deadline);
         assert!(!is_late(on_time, deadline));
         // 00:30 the next day in Hà Nội is still the 20th in UTC: late.
-        let next_day = received_on("2026-06-20T17:30:00Z").unwrap();
+        let next_day = crate::local_day("2026-06-20T17:30:00Z").unwrap();
         assert_eq!(next_day, deadline.succ_opt().unwrap());
         assert!(is_late(next_day, deadline));
         // A timestamp with its own offset means the same instant.
-        assert_eq!(received_on("2026-06-21T00:30:00+07:00"), Some(next_day));
+        assert_eq!(crate::local_day("2026-06-21T00:30:00+07:00"), Some(next_day));
     }
 
     #[test]
