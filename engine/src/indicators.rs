@@ -425,17 +425,17 @@ impl TermIds {
     }
 }
 
-/// The returns each unit owes for a period: form → unit key → whether the unit is territorial.
-pub(crate) type DueUnits = HashMap<String, HashMap<String, bool>>;
+/// The returns each unit owes for a period: by form, for each unit of the catalog's list (by
+/// index), whether it owes the form (`Some`) and is territorial (`Some(true)`).
+pub(crate) type DueUnits = HashMap<String, Vec<Option<bool>>>;
 
 /// [`DueUnits`] of a period, from the catalog (kept by the engine per period: `Engine::due_units`).
 pub(crate) fn due_units(catalog: &Catalog, period: &pbgdpl_catalog::Period) -> DueUnits {
+    let list = &catalog.units.list;
     let mut due = DueUnits::new();
-    for u in &catalog.units.list {
+    for (i, u) in list.iter().enumerate() {
         for f in catalog.forms_due(u, period) {
-            due.entry(f.id.clone())
-                .or_default()
-                .insert(u.key.clone(), u.kind.is_territorial());
+            due.entry(f.id.clone()).or_insert_with(|| vec![None; list.len()])[i] = Some(u.kind.is_territorial());
         }
     }
     due
@@ -531,7 +531,7 @@ impl Sums {
 /// Every cell indicator of `inds` per requested unit, in one pass over the period's cells and one
 /// over the units that have some. The sums are folded here rather than in SQL: sixty CASE
 /// aggregates grouped by unit text, then joined up the tree, took 111 ms of 2020S1's 195 for the
-/// nation, the fold 25 ms (BENCHMARKS.md).
+/// nation, the fold 11 ms (BENCHMARKS.md).
 async fn cell_indicators(
     ctx: &SessionContext,
     ids: &TermIds,
@@ -615,15 +615,9 @@ async fn cell_indicators(
             }
         }
     }
-    // Where a unit's figures go among the units asked for, with their shares.
-    let wanted: HashMap<&str, usize> = requested.iter().enumerate().map(|(k, u)| (u.key.as_str(), k)).collect();
-    let goes_to = |u: &Unit| -> Vec<(usize, f64)> {
-        scope
-            .shares(u)
-            .into_iter()
-            .filter_map(|(key, share)| wanted.get(key).map(|&k| (k, share)))
-            .collect()
-    };
+    // The units asked for, by index in the catalog's list: what each unit's shares are read against.
+    let list = &catalog.units.list;
+    let wanted = scope.positions(requested);
     // The numerator forms, whose units due are each indicator's coverage.
     let mut forms: Vec<&str> = inds.iter().map(|i| numerator_form(i)).collect();
     forms.sort_unstable();
@@ -632,26 +626,29 @@ async fn cell_indicators(
         .iter()
         .map(|i| forms.iter().position(|f| *f == numerator_form(i)).unwrap_or(0))
         .collect();
+    let owing: Vec<&[Option<bool>]> = forms
+        .iter()
+        .map(|f| due.get(*f).map(Vec::as_slice).unwrap_or(&[]))
+        .collect();
     let mut up = vec![vec![Sums::default(); inds.len()]; requested.len()];
     for (key, sums) in &own {
         // Values of a code no unit of the catalog holds count nowhere (they stay in the store).
-        let Some(u) = catalog.units.get(key).filter(|u| u.key == *key) else {
+        let Some(ui) = catalog.units.index(key) else {
             continue;
         };
-        let targets = goes_to(u);
-        let territorial = u.kind.is_territorial();
-        // Whether the unit owes each form (and is territorial), looked up once per unit.
-        let owes: Vec<Option<bool>> = forms
+        let targets: Vec<(usize, f64)> = scope
+            .shares_at(ui)
             .iter()
-            .map(|f| due.get(*f).and_then(|m| m.get(key)).copied())
+            .filter_map(|&(a, share)| wanted[a].map(|k| (k, share)))
             .collect();
+        let territorial = list[ui].kind.is_territorial();
         for (i, ind) in inds.iter().enumerate() {
             let s = sums[i];
             // The numerator of a territorial indicator counts territorial units only; so may its
             // denominator.
             let counts = ind.due != Due::Territorial || territorial;
             let den_counts = ind.denominator_due != Due::Territorial || territorial;
-            let owed = owes[form_of[i]];
+            let owed = owing[form_of[i]].get(ui).copied().flatten();
             let is_due = match ind.due {
                 Due::Territorial => owed == Some(true),
                 Due::Filers => owed.is_some(),
@@ -674,13 +671,15 @@ async fn cell_indicators(
     // other, so the two counts add up to every unit due.
     let mut due_counts = vec![vec![[0i64; 2]; forms.len()]; requested.len()];
     debug_span!("units_due").in_scope(|| {
-        for (f, form) in forms.iter().enumerate() {
-            for (key, territorial) in due.get(*form).into_iter().flatten() {
-                let Some(u) = catalog.units.get(key).filter(|u| u.key == *key) else {
+        for (f, owes) in owing.iter().enumerate() {
+            for (ui, territorial) in owes.iter().enumerate() {
+                let Some(territorial) = territorial else {
                     continue;
                 };
-                for (k, _) in goes_to(u) {
-                    due_counts[k][f][usize::from(*territorial)] += 1;
+                for &(a, _) in scope.shares_at(ui) {
+                    if let Some(k) = wanted[a] {
+                        due_counts[k][f][usize::from(*territorial)] += 1;
+                    }
                 }
             }
         }
@@ -728,29 +727,42 @@ fn reporting_indicators(
     let PeriodSpec::Single(p) = spec else {
         return Ok([HashMap::new(), HashMap::new()]);
     };
-    let empty: HashMap<String, Row> = requested.iter().map(|u| (u.key.clone(), Row::default())).collect();
-    let mut out = [empty.clone(), empty];
-    // The returns come unit by unit: where a unit's figures go is worked out once per unit.
-    let mut dests: (&str, Vec<&str>) = ("", Vec::new());
+    let units = &engine.catalog().units;
+    let wanted = scope.positions(requested);
+    let mut out = [
+        vec![Row::default(); requested.len()],
+        vec![Row::default(); requested.len()],
+    ];
+    // The returns come unit by unit: which units asked for a unit's figures go to is worked out
+    // once per unit.
+    let mut dests: (&str, Vec<usize>) = ("", Vec::new());
     for e in crate::completeness::expected_returns(engine, &root.key, p, scope.view())? {
         if dests.0 != e.unit.key {
-            dests = (e.unit.key.as_str(), scope.destinations(e.unit));
+            let to = units.index(&e.unit.key).map_or_else(Vec::new, |i| {
+                scope.shares_at(i).iter().filter_map(|&(a, _)| wanted[a]).collect()
+            });
+            dests = (e.unit.key.as_str(), to);
         }
-        for &dst in &dests.1 {
+        for &k in &dests.1 {
             for (rows, counted) in out.iter_mut().zip([e.received.is_some(), e.on_time()]) {
-                if let Some(row) = rows.get_mut(dst) {
-                    row.due += 1;
-                    row.reporting += i64::from(e.received.is_some());
-                    *row.numerator.get_or_insert(0.0) += f64::from(u8::from(counted));
-                }
+                let row = &mut rows[k];
+                row.due += 1;
+                row.reporting += i64::from(e.received.is_some());
+                *row.numerator.get_or_insert(0.0) += f64::from(u8::from(counted));
             }
         }
     }
-    for row in out.iter_mut().flat_map(|rows| rows.values_mut()) {
-        row.denominator = Some(row.due as f64);
-        row.numerator.get_or_insert(0.0);
-    }
-    Ok(out)
+    Ok(out.map(|rows| {
+        requested
+            .iter()
+            .zip(rows)
+            .map(|(u, mut row)| {
+                row.denominator = Some(row.due as f64);
+                row.numerator.get_or_insert(0.0);
+                (u.key.clone(), row)
+            })
+            .collect()
+    }))
 }
 
 /// NV-1 per requested unit, from the task rule: tasks due by the period's end that their leads under

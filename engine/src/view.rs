@@ -2,7 +2,6 @@
 //! every unit that no longer exists in its successors, with their shares; a date's shows the tree as
 //! it stood then.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -59,40 +58,36 @@ pub(crate) fn unit_key(catalog: &Catalog, code: &str, period: &str) -> String {
         .unwrap_or_else(|| code.to_owned())
 }
 
-/// Where every unit's figures go in one view: by unit key, the units of the view's tree they count
-/// in (the units they go to — the unit itself, or its successors — and each of their ancestors), as
-/// indexes into the catalog's unit list, with the share each receives (the sum of the shares of the
-/// successors under it). Built once per view of an engine: a request for the nation in a year before
-/// 07/2025 asks this of each of 10,400 units three times over (coverage, BC-1/BC-2, the cells).
-pub(crate) type Shares = HashMap<String, Vec<(usize, f64)>>;
+/// Where every unit's figures go in one view, by the unit's index in the catalog's list: the units
+/// of the view's tree they count in (the units they go to — the unit itself, or its successors — and
+/// each of their ancestors), as indexes too, with the share each receives (the sum of the shares of
+/// the successors under it). Built once per view of an engine: a request for the nation in a year
+/// before 07/2025 asks this of each of 10,400 units several times over (coverage, BC-1/BC-2, cells).
+pub(crate) type Shares = Vec<Vec<(usize, f64)>>;
 
 /// Builds [`Shares`] for the tree of `date`.
 pub(crate) fn shares_on(catalog: &Catalog, date: NaiveDate) -> Shares {
     let units = &catalog.units;
     let tree = units.tree(date);
-    let index: HashMap<&str, usize> = units
+    units
         .list
         .iter()
-        .enumerate()
-        .map(|(i, u)| (u.key.as_str(), i))
-        .collect();
-    let mut all = Shares::with_capacity(units.list.len());
-    for u in &units.list {
-        let mut out: Vec<(usize, f64)> = Vec::new();
-        for (to, share) in units.forward(u, date) {
-            for a in tree.ancestors(&to.key) {
-                let Some(&i) = index.get(a.key.as_str()) else {
-                    continue;
-                };
-                match out.iter_mut().find(|(j, _)| *j == i) {
-                    Some((_, s)) => *s += share,
-                    None => out.push((i, share)),
+        .map(|u| {
+            let mut out: Vec<(usize, f64)> = Vec::new();
+            for (to, share) in units.forward(u, date) {
+                for a in tree.ancestors(&to.key) {
+                    let Some(i) = units.index(&a.key) else {
+                        continue;
+                    };
+                    match out.iter_mut().find(|(j, _)| *j == i) {
+                        Some((_, s)) => *s += share,
+                        None => out.push((i, share)),
+                    }
                 }
             }
-        }
-        all.insert(u.key.clone(), out);
-    }
-    all
+            out
+        })
+        .collect()
 }
 
 /// A view's tree and where each unit's figures go in it.
@@ -137,11 +132,29 @@ impl<'c> Scope<'c> {
     /// province when all its parts stayed in it).
     pub(crate) fn shares(&self, src: &Unit) -> Vec<(&'c str, f64)> {
         let list = &self.catalog.units.list;
-        self.shares
-            .get(&src.key)
-            .into_iter()
-            .flatten()
-            .map(|&(i, share)| (list[i].key.as_str(), share))
-            .collect()
+        let at = self
+            .catalog
+            .units
+            .index(&src.key)
+            .map_or(&[][..], |i| self.shares_at(i));
+        at.iter().map(|&(i, share)| (list[i].key.as_str(), share)).collect()
+    }
+
+    /// For each unit of the catalog's list (by index), its position among `asked` (the units a
+    /// computation is for), if it is one of them: what [`Scope::shares_at`] is read against.
+    pub(crate) fn positions(&self, asked: &[&Unit]) -> Vec<Option<usize>> {
+        let units = &self.catalog.units;
+        let mut at = vec![None; units.list.len()];
+        for (k, u) in asked.iter().enumerate() {
+            if let Some(i) = units.index(&u.key) {
+                at[i] = Some(k);
+            }
+        }
+        at
+    }
+
+    /// [`Scope::shares`] of the unit at index `i` of the catalog's list, as indexes.
+    pub(crate) fn shares_at(&self, i: usize) -> &[(usize, f64)] {
+        self.shares.get(i).map(Vec::as_slice).unwrap_or(&[])
     }
 }

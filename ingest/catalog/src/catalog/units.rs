@@ -366,6 +366,12 @@ impl Units {
         units
     }
 
+    /// The position in [`Units::list`] of the unit with this key (a key, not a code): how the engine
+    /// keeps per-unit facts in vectors rather than maps keyed by text.
+    pub fn index(&self, key: &str) -> Option<usize> {
+        self.by_key.get(key).copied()
+    }
+
     /// A unit by key, else the latest unit with that code (so that a code of today finds today's
     /// unit, and a code that ended finds its last holder).
     pub fn get(&self, key_or_code: &str) -> Option<&Unit> {
