@@ -557,9 +557,11 @@ async fn cell_indicators(
             roles[id].push((i, num.contains(&id), den.contains(&id)));
         }
     }
-    // Each unit's own sums, in the order the units first appear.
-    let mut own: Vec<(String, Vec<Sums>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    // Each unit's own sums, by the unit's index in the catalog's list, in the order the units first
+    // appear; `slot` finds a unit's place in `own`.
+    let list = &catalog.units.list;
+    let mut own: Vec<(usize, Vec<Sums>)> = Vec::new();
+    let mut slot: Vec<Option<usize>> = vec![None; list.len()];
     let mut bases: Vec<String> = Vec::new();
     for b in &derived {
         let (units, srcs) = (text_column(b, "unit")?, text_column(b, "src")?);
@@ -576,7 +578,7 @@ async fn cell_indicators(
             .column_by_name("tid")
             .and_then(|c| c.as_any().downcast_ref::<Int32Array>())
             .ok_or_else(|| Error::Internal("derived has no column tid".into()))?;
-        let mut current: Option<usize> = None;
+        let mut current: Option<(&str, Option<usize>)> = None;
         for r in 0..b.num_rows() {
             if tids.is_null(r) || units.is_null(r) {
                 continue;
@@ -585,15 +587,24 @@ async fn cell_indicators(
                 continue;
             };
             let unit = units.value(r);
-            // A unit's values mostly come together: look it up only when it changes.
+            // A unit's values mostly come together: look it up only when it changes. Values of a
+            // code no unit of the catalog holds count nowhere (they stay in the store).
             let k = match current {
-                Some(k) if own[k].0 == unit => k,
-                _ => *index.entry(unit.to_owned()).or_insert_with(|| {
-                    own.push((unit.to_owned(), vec![Sums::default(); inds.len()]));
-                    own.len() - 1
-                }),
+                Some((u, k)) if u == unit => k,
+                _ => {
+                    let k = catalog.units.index(unit).map(|ui| {
+                        *slot[ui].get_or_insert_with(|| {
+                            own.push((ui, vec![Sums::default(); inds.len()]));
+                            own.len() - 1
+                        })
+                    });
+                    current = Some((unit, k));
+                    k
+                }
             };
-            current = Some(k);
+            let Some(k) = k else {
+                continue;
+            };
             let num = (!nums.is_null(r)).then(|| nums.value(r));
             let basis = (!srcs.is_null(r)).then(|| {
                 let src = srcs.value(r);
@@ -616,7 +627,6 @@ async fn cell_indicators(
         }
     }
     // The units asked for, by index in the catalog's list: what each unit's shares are read against.
-    let list = &catalog.units.list;
     let wanted = scope.positions(requested);
     // The numerator forms, whose units due are each indicator's coverage.
     let mut forms: Vec<&str> = inds.iter().map(|i| numerator_form(i)).collect();
@@ -631,16 +641,9 @@ async fn cell_indicators(
         .map(|f| due.get(*f).map(Vec::as_slice).unwrap_or(&[]))
         .collect();
     let mut up = vec![vec![Sums::default(); inds.len()]; requested.len()];
-    for (key, sums) in &own {
-        // Values of a code no unit of the catalog holds count nowhere (they stay in the store).
-        let Some(ui) = catalog.units.index(key) else {
-            continue;
-        };
-        let targets: Vec<(usize, f64)> = scope
-            .shares_at(ui)
-            .iter()
-            .filter_map(|&(a, share)| wanted[a].map(|k| (k, share)))
-            .collect();
+    for (ui, sums) in &own {
+        let ui = *ui;
+        let targets: Vec<(usize, f64)> = scope.shares_among(ui, &wanted).collect();
         let territorial = list[ui].kind.is_territorial();
         for (i, ind) in inds.iter().enumerate() {
             let s = sums[i];
@@ -676,10 +679,8 @@ async fn cell_indicators(
                 let Some(territorial) = territorial else {
                     continue;
                 };
-                for &(a, _) in scope.shares_at(ui) {
-                    if let Some(k) = wanted[a] {
-                        due_counts[k][f][usize::from(*territorial)] += 1;
-                    }
+                for (k, _) in scope.shares_among(ui, &wanted) {
+                    due_counts[k][f][usize::from(*territorial)] += 1;
                 }
             }
         }
@@ -738,9 +739,9 @@ fn reporting_indicators(
     let mut dests: (&str, Vec<usize>) = ("", Vec::new());
     for e in crate::completeness::expected_returns(engine, &root.key, p, scope.view())? {
         if dests.0 != e.unit.key {
-            let to = units.index(&e.unit.key).map_or_else(Vec::new, |i| {
-                scope.shares_at(i).iter().filter_map(|&(a, _)| wanted[a]).collect()
-            });
+            let to = units
+                .index(&e.unit.key)
+                .map_or_else(Vec::new, |i| scope.shares_among(i, &wanted).map(|(k, _)| k).collect());
             dests = (e.unit.key.as_str(), to);
         }
         for &k in &dests.1 {
@@ -842,7 +843,7 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
         .iter()
         .filter(|i| matches!(i.kind, IndicatorKind::Ratio | IndicatorKind::Count))
         .collect();
-    let due = debug_span!("due", %spec).in_scope(|| engine.due_units(&spec.reference_period()));
+    let due = debug_span!("due", %spec).in_scope(|| engine.due_units(&spec.reference_period()))?;
     let mut cell_rows = cell_indicators(&ctx, &engine.term_ids, &due, &cells, &requested, &scope)
         .await?
         .into_iter();

@@ -81,6 +81,23 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Named Arrow tables registered in every session.
 type Tables = Vec<(&'static str, RecordBatch)>;
 
+/// The value kept in `cache` for `key`, built by `build` on first use. Built outside the lock, so
+/// that a slow build blocks no other key; a poisoned lock only means the value is built again.
+fn kept<K: std::hash::Hash + Eq, V>(
+    cache: &Mutex<HashMap<K, Arc<V>>>,
+    key: K,
+    build: impl FnOnce() -> Result<V>,
+) -> Result<Arc<V>> {
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let built = Arc::new(build()?);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, built.clone());
+    }
+    Ok(built)
+}
+
 /// What an engine keeps of one view of time.
 struct ViewData {
     tables: Tables,
@@ -363,17 +380,12 @@ impl Engine {
 
     fn view_data(&self, view: View) -> Result<Arc<ViewData>> {
         let date = view.date();
-        if let Some(hit) = self.view_tables.lock().ok().and_then(|c| c.get(&date).cloned()) {
-            return Ok(hit);
-        }
-        let built = Arc::new(ViewData {
-            tables: tables::view_tables(&self.catalog, date)?,
-            shares: Arc::new(view::shares_on(&self.catalog, date)),
-        });
-        if let Ok(mut cache) = self.view_tables.lock() {
-            cache.insert(date, built.clone());
-        }
-        Ok(built)
+        kept(&self.view_tables, date, || {
+            Ok(ViewData {
+                tables: tables::view_tables(&self.catalog, date)?,
+                shares: Arc::new(view::shares_on(&self.catalog, date)),
+            })
+        })
     }
 
     /// The tree of `view` and where each unit's figures go in it.
@@ -386,15 +398,10 @@ impl Engine {
     }
 
     /// The returns each unit owes for a period, worked out on first use.
-    pub(crate) fn due_units(&self, period: &Period) -> Arc<indicators::DueUnits> {
-        if let Some(hit) = self.due_units.lock().ok().and_then(|c| c.get(period).cloned()) {
-            return hit;
-        }
-        let built = Arc::new(indicators::due_units(&self.catalog, period));
-        if let Ok(mut cache) = self.due_units.lock() {
-            cache.insert(*period, built.clone());
-        }
-        built
+    pub(crate) fn due_units(&self, period: &Period) -> Result<Arc<indicators::DueUnits>> {
+        kept(&self.due_units, *period, || {
+            Ok(indicators::due_units(&self.catalog, period))
+        })
     }
 
     /// The engine with survey estimates: an Arrow batch with the columns of

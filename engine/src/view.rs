@@ -124,24 +124,13 @@ impl<'c> Scope<'c> {
     /// The keys of every unit of the view that a unit's figures count in: the units they go to (the
     /// unit itself, or its successors) and each of their ancestors.
     pub(crate) fn destinations(&self, src: &Unit) -> Vec<&'c str> {
-        self.shares(src).into_iter().map(|(key, _)| key).collect()
-    }
-
-    /// [`Scope::destinations`] with the share of the unit's figures each receives: the sum of the
-    /// shares of the successors under it (1 for the unit's own ancestors, or for a divided unit's
-    /// province when all its parts stayed in it).
-    pub(crate) fn shares(&self, src: &Unit) -> Vec<(&'c str, f64)> {
-        let list = &self.catalog.units.list;
-        let at = self
-            .catalog
-            .units
-            .index(&src.key)
-            .map_or(&[][..], |i| self.shares_at(i));
-        at.iter().map(|&(i, share)| (list[i].key.as_str(), share)).collect()
+        let units = &self.catalog.units;
+        let at = units.index(&src.key).map_or(&[][..], |i| self.shares_at(i));
+        at.iter().map(|&(i, _)| units.list[i].key.as_str()).collect()
     }
 
     /// For each unit of the catalog's list (by index), its position among `asked` (the units a
-    /// computation is for), if it is one of them: what [`Scope::shares_at`] is read against.
+    /// computation is for), if it is one of them: what [`Scope::shares_among`] reads.
     pub(crate) fn positions(&self, asked: &[&Unit]) -> Vec<Option<usize>> {
         let units = &self.catalog.units;
         let mut at = vec![None; units.list.len()];
@@ -153,8 +142,22 @@ impl<'c> Scope<'c> {
         at
     }
 
-    /// [`Scope::shares`] of the unit at index `i` of the catalog's list, as indexes.
+    /// Where the figures of the unit at index `i` of the catalog's list go, as indexes, with the
+    /// share each receives: the sum of the shares of the successors under it (1 for the unit's own
+    /// ancestors, or for a divided unit's province when all its parts stayed in it).
     pub(crate) fn shares_at(&self, i: usize) -> &[(usize, f64)] {
         self.shares.get(i).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// [`Scope::shares_at`] among the units asked for: (position in `asked`, share), with `wanted`
+    /// from [`Scope::positions`] of `asked`.
+    pub(crate) fn shares_among<'s>(
+        &'s self,
+        i: usize,
+        wanted: &'s [Option<usize>],
+    ) -> impl Iterator<Item = (usize, f64)> + 's {
+        self.shares_at(i)
+            .iter()
+            .filter_map(|&(a, share)| wanted[a].map(|k| (k, share)))
     }
 }
