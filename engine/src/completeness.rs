@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use pbgdpl_catalog::{Form, Period, Unit, is_late, local_day};
+use pbgdpl_catalog::{Catalog, Form, Period, Unit, is_late, local_day};
 
 use crate::Engine;
 use crate::view::View;
@@ -41,6 +41,51 @@ impl Expected<'_> {
     }
 }
 
+/// By form: for each unit of the catalog's list (by index), whether it owes the form (`Some`) and
+/// is territorial (`Some(true)`).
+pub(crate) type DueUnits = HashMap<String, Vec<Option<bool>>>;
+
+/// Who owes which return for a period, by when: catalog facts, worked out once per period and kept
+/// by the engine (`Engine::owed`). A request for the nation in a year before 07/2025 would
+/// otherwise ask the plans and the calendar about each of 11,000 units.
+pub(crate) struct Owed {
+    /// What the cell indicators' coverage counts.
+    pub(crate) by_form: DueUnits,
+    /// Every unit that owes a return (valid at the period's end), by index in list order, with the
+    /// forms it owes (by index in the catalog's forms) and their deadlines.
+    pub(crate) returns: Vec<UnitOwes>,
+}
+
+/// A unit (by index) and the returns it owes: (form by index, deadline).
+pub(crate) type UnitOwes = (usize, Vec<(usize, Option<NaiveDate>)>);
+
+impl Owed {
+    pub(crate) fn of(catalog: &Catalog, period: &Period) -> Owed {
+        let list = &catalog.units.list;
+        let mut owed = Owed {
+            by_form: DueUnits::new(),
+            returns: Vec::new(),
+        };
+        for (i, u) in list.iter().enumerate() {
+            let forms: Vec<(usize, Option<NaiveDate>)> = catalog
+                .forms_due(u, period)
+                .into_iter()
+                .filter_map(|f| {
+                    owed.by_form
+                        .entry(f.id.clone())
+                        .or_insert_with(|| vec![None; list.len()])[i] = Some(u.kind.is_territorial());
+                    let at = catalog.forms.iter().position(|g| std::ptr::eq(g, f))?;
+                    Some((at, catalog.deadline_of(&u.key, f, period)))
+                })
+                .collect();
+            if !forms.is_empty() {
+                owed.returns.push((i, forms));
+            }
+        }
+        owed
+    }
+}
+
 /// Every return due for a period from the units (of that period) whose figures go to `root` in the
 /// view, with what arrived: the root's subtree first in tree order, then the units that have since
 /// ended, in list order.
@@ -58,6 +103,7 @@ pub(crate) fn expected_returns<'a>(
     // First receipt and latest version per (unit, form), in one pass over the returns: the pages ask
     // for this on every view, over every unit of the province.
     let code = period.code();
+    let span = tracing::debug_span!("arrived").entered();
     let mut arrived: HashMap<(&str, &str), (Option<NaiveDate>, i64)> = HashMap::new();
     for r in engine.returns_of(&code)? {
         let e = arrived
@@ -68,32 +114,35 @@ pub(crate) fn expected_returns<'a>(
         }
         e.1 = e.1.max(r.version);
     }
-    let end = period.end(&catalog.periods);
-    let order: HashMap<&str, usize> = scope
-        .tree()
-        .subtree(&target.key)
-        .into_iter()
-        .enumerate()
-        .map(|(i, u)| (u.key.as_str(), i))
-        .collect();
-    let mut units: Vec<(usize, usize, &Unit)> = catalog
-        .units
-        .list
+    drop(span);
+    // The units of the view under the target, by index in the catalog's list: their place in the
+    // subtree's order.
+    let units = &catalog.units;
+    let mut order = vec![usize::MAX; units.list.len()];
+    for (at, u) in scope.tree().subtree(&target.key).into_iter().enumerate() {
+        if let Some(i) = units.index(&u.key) {
+            order[i] = at;
+        }
+    }
+    let t = units.index(&target.key);
+    let owed = engine.owed(period)?;
+    // Units of the period that are in the subtree, or whose figures go to the target (ended since).
+    let mut owing: Vec<&UnitOwes> = owed
+        .returns
         .iter()
-        .enumerate()
-        .filter(|(_, u)| u.valid_on(end))
-        .filter(|(_, u)| order.contains_key(u.key.as_str()) || scope.destinations(u).contains(&target.key.as_str()))
-        .map(|(i, u)| (order.get(u.key.as_str()).copied().unwrap_or(usize::MAX), i, u))
+        .filter(|(i, _)| order[*i] != usize::MAX || scope.shares_at(*i).iter().any(|(j, _)| Some(*j) == t))
         .collect();
-    units.sort_by_key(|(o, i, _)| (*o, *i));
+    owing.sort_by_key(|(i, _)| (order[*i], *i));
     let mut out = Vec::new();
-    for (_, _, unit) in units {
-        for form in catalog.forms_due(unit, period) {
+    for (i, forms) in owing {
+        let unit = &units.list[*i];
+        for &(f, deadline) in forms {
+            let form = &catalog.forms[f];
             let got = arrived.get(&(unit.key.as_str(), form.id.as_str()));
             out.push(Expected {
                 unit,
                 form,
-                deadline: catalog.deadline_of(&unit.key, form, period),
+                deadline,
                 received: got.and_then(|g| g.0),
                 version: got.map(|g| g.1),
             });

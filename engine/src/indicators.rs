@@ -1,5 +1,6 @@
-//! Indicator computation: the period's effective values, the urban/rural derivation, then one fold
-//! over their cells for every cell-based catalog indicator, for a unit and its children at once;
+//! Indicator computation: one fold over the period's effective values ([`crate::effective`]) for
+//! every cell-based catalog indicator, with the urban/rural attribution of totals filled alone, for
+//! a unit and its children at once;
 //! the reporting and task indicators from the one rule each of [`crate::completeness`] and
 //! [`crate::tasks`].
 
@@ -8,11 +9,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use pbgdpl_catalog::{Catalog, Due, FormRule, Indicator, IndicatorKind, PeriodKind, PeriodSpec, Term, Unit};
 use serde::Serialize;
-use tracing::{Instrument, debug_span};
+use tracing::debug_span;
 
 use crate::view::{Scope, View};
 use crate::{Engine, Error, Result};
@@ -170,17 +171,13 @@ pub(crate) fn q(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-pub(crate) fn in_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.map(q).collect::<Vec<_>>().join(", ")
-}
-
 /// Column of a result as strings, whatever string type the plan produced.
 pub(crate) fn col_strings(b: &RecordBatch, name: &str) -> Result<Vec<Option<String>>> {
     Ok(text_column(b, name)?.iter().map(|v| v.map(str::to_owned)).collect())
 }
 
 /// A text column of a batch as Arrow strings, whatever string type the plan produced.
-fn text_column(b: &RecordBatch, name: &str) -> Result<StringArray> {
+pub(crate) fn text_column(b: &RecordBatch, name: &str) -> Result<StringArray> {
     let c = b
         .column_by_name(name)
         .ok_or_else(|| Error::Internal(format!("the query has no column {name}")))?;
@@ -219,119 +216,46 @@ pub(crate) async fn run(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBat
     Ok(ctx.sql(sql).await?.collect().await?)
 }
 
-/// The period's values: one view `eff (unit, form, row_code, col, num, txt, src)`. A year's figures
-/// are, per unit and form, the official return where there is one, else the preliminary one.
-fn eff_sql(spec: &PeriodSpec) -> Vec<String> {
-    let annual = |y: i32, with_year: bool| {
-        let (o, p) = (q(&y.to_string()), q(&format!("{y}P")));
-        let yr = if with_year {
-            format!(", {y} AS yr")
-        } else {
-            String::new()
-        };
-        format!(
-            "SELECT v.unit, v.form, v.row_code, v.col, v.num, v.txt, \
-             CASE WHEN v.period = {o} THEN 'official' ELSE 'preliminary' END AS src{yr} \
-             FROM vals v JOIN (SELECT unit, form, MIN(CASE WHEN period = {o} THEN 0 ELSE 1 END) AS pref \
-                               FROM vals WHERE period IN ({o}, {p}) GROUP BY unit, form) pk \
-               ON v.unit = pk.unit AND v.form = pk.form \
-             WHERE v.period IN ({o}, {p}) AND (CASE WHEN v.period = {o} THEN 0 ELSE 1 END) = pk.pref"
-        )
-    };
-    match spec {
-        PeriodSpec::Single(p) => match p.kind {
-            PeriodKind::Official => vec![format!("CREATE VIEW eff AS {}", annual(p.year, false))],
-            kind => {
-                let src = if kind == PeriodKind::Semiannual {
-                    "semiannual"
-                } else {
-                    "preliminary"
-                };
-                vec![format!(
-                    "CREATE VIEW eff AS SELECT unit, form, row_code, col, num, txt, '{src}' AS src FROM vals WHERE period = {}",
-                    q(&p.code())
-                )]
-            }
-        },
-        // A phase: flows are summed over the years, stocks are each unit's last reported year.
-        PeriodSpec::Years { from, to } => {
-            let years: Vec<String> = (*from..=*to).map(|y| annual(y, true)).collect();
-            vec![
-                format!("CREATE VIEW annual AS {}", years.join(" UNION ALL ")),
-                "CREATE VIEW eff AS \
-                 SELECT a.unit, a.form, a.row_code, a.col, SUM(a.num) AS num, MAX(a.txt) AS txt, \
-                        CASE WHEN MIN(a.src) = MAX(a.src) THEN MIN(a.src) ELSE 'mixed' END AS src \
-                 FROM annual a JOIN rowkinds k ON a.form = k.form AND a.row_code = k.row_code \
-                 WHERE k.flow GROUP BY a.unit, a.form, a.row_code, a.col \
-                 UNION ALL \
-                 SELECT a.unit, a.form, a.row_code, a.col, a.num, a.txt, a.src \
-                 FROM annual a JOIN rowkinds k ON a.form = k.form AND a.row_code = k.row_code \
-                 JOIN (SELECT unit, form, MAX(yr) AS yr FROM annual GROUP BY unit, form) l \
-                   ON a.unit = l.unit AND a.form = l.form AND a.yr = l.yr \
-                 WHERE NOT k.flow"
-                    .to_owned(),
-            ]
-        }
-    }
-}
-
-/// `derived`: eff plus the urban/rural cells of units that filled only the total, attributed by the
-/// unit's own area (the other area gets 0: a rural commune has no urban population). Which columns
-/// split by area is read from the forms' `sum` rules over columns that carry an `area`.
-fn derived_sql(catalog: &Catalog) -> String {
-    let mut parts = vec!["SELECT unit, form, row_code, col, num, txt, src FROM eff".to_owned()];
-    for form in &catalog.forms {
-        for rule in &form.rules {
-            let FormRule::Sum {
-                rows,
-                total,
-                parts: cols,
-            } = rule
-            else {
-                continue;
-            };
-            let areas: Vec<(u32, String)> = cols
-                .iter()
-                .filter_map(|c| form.column(*c).and_then(|d| d.area.clone()).map(|a| (*c, a)))
-                .collect();
-            if areas.len() != cols.len() || areas.is_empty() {
-                continue;
-            }
-            let values = areas
-                .iter()
-                .map(|(c, a)| format!("({c}, {})", q(a)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let split_cols = areas.iter().map(|(c, _)| c.to_string()).collect::<Vec<_>>().join(", ");
-            let (f, rows) = (q(&form.id), in_list(rows.iter().map(String::as_str)));
-            parts.push(format!(
-                "SELECT e.unit, e.form, e.row_code, CAST(c.col AS INT) AS col, \
-                        CASE WHEN c.area = u.area THEN e.num ELSE 0 END AS num, e.txt, e.src \
-                 FROM eff e JOIN units u ON e.unit = u.code \
-                 CROSS JOIN (VALUES {values}) AS c(col, area) \
-                 LEFT JOIN (SELECT DISTINCT unit, form, row_code FROM eff WHERE form = {f} AND col IN ({split_cols})) s \
-                   ON e.unit = s.unit AND e.form = s.form AND e.row_code = s.row_code \
-                 WHERE e.form = {f} AND e.row_code IN ({rows}) AND e.col = {total} \
-                   AND u.area IN ('urban', 'rural') AND s.unit IS NULL"
-            ));
-        }
-    }
-    format!("CREATE VIEW derived AS {}", parts.join(" UNION ALL "))
-}
-
 /// The (column, id) of the cells of one row that indicators read.
 type RowIds = [(i32, i32)];
 
-/// Integer ids of the cells the catalog's indicators read, built once per engine. The cell fold
-/// looks up one integer per value, where SQL compared three strings per term (a dozen per
-/// indicator for every value of the period: a third of the query's time, BENCHMARKS.md).
+/// What the cell fold needs of one row of a form: the (column, id) of its cells that indicators
+/// read, and the split it is a row of, if any.
+#[derive(Debug, Default)]
+struct RowPlan {
+    cells: Vec<(i32, i32)>,
+    split: Option<usize>,
+}
+
+/// A row of a form's `sum` rule over columns that each carry an area (F01 rows 01 and 02: total,
+/// urban, rural): a unit whose own area is urban or rural may fill only the total, and its total
+/// then counts in its area's column (the other area gets 0: a rural commune has no urban
+/// population). The one home of that rule.
+#[derive(Debug)]
+struct Split {
+    total: i32,
+    /// (column, its area, the column's cell id when an indicator reads it).
+    areas: Vec<(i32, String, Option<i32>)>,
+}
+
+/// Integer ids of the cells the catalog's indicators read, and the rows split by area, built once
+/// per engine. The cell fold looks up one integer per value, where SQL compared three strings per
+/// term (a dozen per indicator for every value of the period: a third of the query's time,
+/// BENCHMARKS.md).
 #[derive(Debug, Default)]
 pub(crate) struct TermIds {
-    /// form → row → (column, id).
-    by_cell: HashMap<String, HashMap<String, Vec<(i32, i32)>>>,
+    /// form → row → what the fold reads of it.
+    by_cell: HashMap<String, HashMap<String, RowPlan>>,
     /// How many ids there are (they run from 0).
     count: usize,
+    splits: Vec<Split>,
 }
+
+/// What a row no indicator reads and no split holds gives the fold: nothing.
+static NO_PLAN: RowPlan = RowPlan {
+    cells: Vec::new(),
+    split: None,
+};
 
 impl TermIds {
     pub(crate) fn of(catalog: &Catalog) -> Self {
@@ -343,28 +267,59 @@ impl TermIds {
             .flat_map(|i| i.numerator.iter().chain(&i.denominator))
         {
             let column = t.column as i32;
-            let cols = ids
+            let cols = &mut ids
                 .by_cell
                 .entry(t.form.clone())
                 .or_default()
                 .entry(t.row.clone())
-                .or_default();
+                .or_default()
+                .cells;
             if !cols.iter().any(|(c, _)| *c == column) {
                 cols.push((column, next));
                 next += 1;
             }
         }
         ids.count = next as usize;
+        // Which columns split by area is read from the forms' `sum` rules over columns that carry one.
+        for form in &catalog.forms {
+            for rule in &form.rules {
+                let FormRule::Sum { rows, total, parts } = rule else {
+                    continue;
+                };
+                let areas: Vec<(i32, String)> = parts
+                    .iter()
+                    .filter_map(|c| form.column(*c).and_then(|d| d.area.clone()).map(|a| (*c as i32, a)))
+                    .collect();
+                if areas.len() != parts.len() || areas.is_empty() {
+                    continue;
+                }
+                for row in rows {
+                    let plan = ids
+                        .by_cell
+                        .entry(form.id.clone())
+                        .or_default()
+                        .entry(row.clone())
+                        .or_default();
+                    plan.split = Some(ids.splits.len());
+                    ids.splits.push(Split {
+                        total: *total as i32,
+                        areas: areas
+                            .iter()
+                            .map(|(c, a)| (*c, a.clone(), Self::in_row(&plan.cells, *c)))
+                            .collect(),
+                    });
+                }
+            }
+        }
         ids
     }
 
-    /// The (column, id) of a row's cells that indicators read.
-    fn row_cells(&self, form: &str, row: &str) -> &RowIds {
+    /// What the fold reads of a row.
+    fn row_plan(&self, form: &str, row: &str) -> &RowPlan {
         self.by_cell
             .get(form)
             .and_then(|rows| rows.get(row))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+            .unwrap_or(&NO_PLAN)
     }
 
     fn in_row(cells: &RowIds, column: i32) -> Option<i32> {
@@ -372,7 +327,7 @@ impl TermIds {
     }
 
     fn id(&self, form: &str, row: &str, column: i32) -> Option<i32> {
-        Self::in_row(self.row_cells(form, row), column)
+        Self::in_row(&self.row_plan(form, row).cells, column)
     }
 
     /// The ids of the cells of `terms`, each once.
@@ -386,103 +341,16 @@ impl TermIds {
         ids.dedup();
         ids
     }
-
-    /// The batch with a `tid` column: the id of each value's cell, null for cells no indicator reads.
-    fn add_to(&self, b: RecordBatch) -> Result<RecordBatch> {
-        let (forms, rows) = (text_column(&b, "form")?, text_column(&b, "row_code")?);
-        let cols = cast(
-            b.column_by_name("col")
-                .ok_or_else(|| Error::Internal("derived has no column col".into()))?,
-            &DataType::Int32,
-        )?;
-        let Some(cols) = cols.as_any().downcast_ref::<Int32Array>() else {
-            return Err(Error::Internal("derived: col is not a whole number".into()));
-        };
-        // A return's values come row by row: the row's cells are looked up once, not per column.
-        let mut last: Option<(&str, &str, &RowIds)> = None;
-        let tid: Int32Array = (0..b.num_rows())
-            .map(|r| {
-                if forms.is_null(r) || rows.is_null(r) || cols.is_null(r) {
-                    return None;
-                }
-                let (form, row) = (forms.value(r), rows.value(r));
-                let cells = match last {
-                    Some((f, w, cells)) if f == form && w == row => cells,
-                    _ => {
-                        let cells = self.row_cells(form, row);
-                        last = Some((form, row, cells));
-                        cells
-                    }
-                };
-                Self::in_row(cells, cols.value(r))
-            })
-            .collect();
-        let mut fields: Vec<Field> = b.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new("tid", DataType::Int32, true));
-        let mut columns = b.columns().to_vec();
-        columns.push(Arc::new(tid));
-        Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
-    }
 }
 
-/// The returns each unit owes for a period: by form, for each unit of the catalog's list (by
-/// index), whether it owes the form (`Some`) and is territorial (`Some(true)`).
-pub(crate) type DueUnits = HashMap<String, Vec<Option<bool>>>;
-
-/// [`DueUnits`] of a period, from the catalog (kept by the engine per period: `Engine::due_units`).
-pub(crate) fn due_units(catalog: &Catalog, period: &pbgdpl_catalog::Period) -> DueUnits {
-    let list = &catalog.units.list;
-    let mut due = DueUnits::new();
-    for (i, u) in list.iter().enumerate() {
-        for f in catalog.forms_due(u, period) {
-            due.entry(f.id.clone()).or_insert_with(|| vec![None; list.len()])[i] = Some(u.kind.is_territorial());
-        }
-    }
-    due
-}
-
-/// A session with the period's views: `eff` and `derived`, over the view's `tree` and `fwd`.
+/// A session with the period's `eff` (built by [`crate::effective`]) as a table, over the view's
+/// `tree` and `fwd`: for the computations written in SQL.
 pub(crate) async fn period_session(engine: &Engine, spec: &PeriodSpec, view: View) -> Result<SessionContext> {
     let ctx = engine.session_of(view, Some(&spec.stored_periods()))?;
-    for stmt in eff_sql(spec) {
-        run(&ctx, &stmt).await?;
-    }
-    // Computed once here rather than in every query that reads them (a dozen per request).
-    materialize(&ctx, "eff").instrument(debug_span!("eff", %spec)).await?;
-    run(&ctx, &derived_sql(engine.catalog())).await?;
-    materialize_with(&ctx, "derived", |b| engine.term_ids.add_to(b))
-        .instrument(debug_span!("derived", %spec))
-        .await?;
+    let eff = crate::effective::eff_of(engine, spec)?;
+    let table = datafusion::datasource::MemTable::try_new(crate::effective::eff_schema(), vec![eff])?;
+    ctx.register_table("eff", Arc::new(table))?;
     Ok(ctx)
-}
-
-/// Replaces a view by a table of its rows.
-async fn materialize(ctx: &SessionContext, name: &str) -> Result<()> {
-    materialize_with(ctx, name, Ok).await
-}
-
-/// Replaces a view by a table of its rows, each batch passed through `f` first.
-async fn materialize_with(
-    ctx: &SessionContext,
-    name: &str,
-    f: impl Fn(RecordBatch) -> Result<RecordBatch>,
-) -> Result<()> {
-    let df = ctx.table(name).await?;
-    let planned = Arc::new(df.schema().as_arrow().clone());
-    let mut batches = df.collect().await?;
-    if batches.is_empty() {
-        // No rows still has the columns `f` adds.
-        batches.push(RecordBatch::new_empty(planned));
-    }
-    let batches = batches.into_iter().map(f).collect::<Result<Vec<_>>>()?;
-    // The rows' own schema: a union's plan may declare a column nullable that its batches do not.
-    let schema = batches[0].schema();
-    ctx.deregister_table(name)?;
-    ctx.register_table(
-        name,
-        Arc::new(datafusion::datasource::MemTable::try_new(schema, vec![batches])?),
-    )?;
-    Ok(())
 }
 
 /// Per requested unit: numerator, denominator (sums that carry the shares of divided units, so not
@@ -528,14 +396,39 @@ impl Sums {
     }
 }
 
-/// Every cell indicator of `inds` per requested unit, in one pass over the period's cells and one
-/// over the units that have some. The sums are folded here rather than in SQL: sixty CASE
+/// One unit's split row in the fold: whether it filled a column of an area, and its total (number,
+/// basis).
+#[derive(Debug, Clone, Copy, Default)]
+struct Filled {
+    area_filled: bool,
+    total: Option<(Option<f64>, Option<usize>)>,
+}
+
+/// Adds one value to a unit's own sums of the indicators its cell counts in: (indicator, in the
+/// numerator, in the denominator).
+fn add_cell(sums: &mut [Sums], cell: &[(usize, bool, bool)], num: Option<f64>, basis: Option<usize>) {
+    for &(i, in_num, in_den) in cell {
+        let s = &mut sums[i];
+        if in_num {
+            Sums::add(&mut s.numerator, num, 1.0);
+            s.reporting = s.reporting.max(i64::from(num.is_some()));
+            s.widen(basis, basis);
+        }
+        if in_den {
+            Sums::add(&mut s.denominator, num, 1.0);
+        }
+    }
+}
+
+/// Every cell indicator of `inds` per requested unit, in one pass over the period's cells (`eff`)
+/// and one over the units that have some (their totals filled alone attributed by area, then their
+/// sums sent up the tree). The sums are folded here rather than in SQL: sixty CASE
 /// aggregates grouped by unit text, then joined up the tree, took 111 ms of 2020S1's 195 for the
 /// nation, the fold 11 ms (BENCHMARKS.md).
-async fn cell_indicators(
-    ctx: &SessionContext,
+fn cell_indicators(
+    eff: &[RecordBatch],
     ids: &TermIds,
-    due: &DueUnits,
+    due: &crate::completeness::DueUnits,
     inds: &[&Indicator],
     requested: &[&Unit],
     scope: &Scope<'_>,
@@ -544,7 +437,6 @@ async fn cell_indicators(
         return Ok(Vec::new());
     }
     let catalog = scope.catalog();
-    let derived = ctx.table("derived").await?.collect().await?;
     let span = debug_span!("cells").entered();
     // What each cell id counts in: (indicator, in its numerator, in its denominator).
     let mut roles: Vec<Vec<(usize, bool, bool)>> = vec![Vec::new(); ids.count];
@@ -558,47 +450,69 @@ async fn cell_indicators(
         }
     }
     // Each unit's own sums, by the unit's index in the catalog's list, in the order the units first
-    // appear; `slot` finds a unit's place in `own`.
+    // appear; `slot` finds a unit's place in `own`. Beside them, for each split row, whether the
+    // unit filled a column of an area and what it put in the total: attributed after the pass.
     let list = &catalog.units.list;
     let mut own: Vec<(usize, Vec<Sums>)> = Vec::new();
+    let mut split: Vec<Vec<Filled>> = Vec::new();
     let mut slot: Vec<Option<usize>> = vec![None; list.len()];
     let mut bases: Vec<String> = Vec::new();
-    for b in &derived {
-        let (units, srcs) = (text_column(b, "unit")?, text_column(b, "src")?);
+    for b in eff {
+        let (units, forms, rows, srcs) = (
+            text_column(b, "unit")?,
+            text_column(b, "form")?,
+            text_column(b, "row_code")?,
+            text_column(b, "src")?,
+        );
         let nums = cast(
             b.column_by_name("num")
-                .ok_or_else(|| Error::Internal("derived has no column num".into()))?,
+                .ok_or_else(|| Error::Internal("eff has no column num".into()))?,
             &DataType::Float64,
         )?;
         let nums = nums
             .as_any()
             .downcast_ref::<datafusion::arrow::array::Float64Array>()
-            .ok_or_else(|| Error::Internal("derived: num is not a number".into()))?;
-        let tids = b
-            .column_by_name("tid")
+            .ok_or_else(|| Error::Internal("eff: num is not a number".into()))?;
+        let cols = b
+            .column_by_name("col")
             .and_then(|c| c.as_any().downcast_ref::<Int32Array>())
-            .ok_or_else(|| Error::Internal("derived has no column tid".into()))?;
-        let mut current: Option<(&str, Option<usize>)> = None;
+            .ok_or_else(|| Error::Internal("eff has no whole-number column col".into()))?;
+        // A return's values come unit by unit and row by row: the unit and the row are looked up
+        // when they change, not per value. Values of a code no unit of the catalog holds count
+        // nowhere (they stay in the store).
+        let mut unit_at: Option<(&str, Option<usize>)> = None;
+        let mut row_at: Option<(&str, &str, &RowPlan)> = None;
+        let mut basis_at: Option<(&str, usize)> = None;
         for r in 0..b.num_rows() {
-            if tids.is_null(r) || units.is_null(r) {
+            if units.is_null(r) || forms.is_null(r) || rows.is_null(r) || cols.is_null(r) {
                 continue;
             }
-            let Some(cell) = roles.get(tids.value(r) as usize).filter(|c| !c.is_empty()) else {
-                continue;
+            let (form, row) = (forms.value(r), rows.value(r));
+            let plan = match row_at {
+                Some((f, w, plan)) if f == form && w == row => plan,
+                _ => {
+                    let plan = ids.row_plan(form, row);
+                    row_at = Some((form, row, plan));
+                    plan
+                }
             };
+            let column = cols.value(r);
+            let cell = TermIds::in_row(&plan.cells, column).and_then(|id| roles.get(id as usize));
+            if cell.is_none_or(Vec::is_empty) && plan.split.is_none() {
+                continue;
+            }
             let unit = units.value(r);
-            // A unit's values mostly come together: look it up only when it changes. Values of a
-            // code no unit of the catalog holds count nowhere (they stay in the store).
-            let k = match current {
+            let k = match unit_at {
                 Some((u, k)) if u == unit => k,
                 _ => {
                     let k = catalog.units.index(unit).map(|ui| {
                         *slot[ui].get_or_insert_with(|| {
                             own.push((ui, vec![Sums::default(); inds.len()]));
+                            split.push(vec![Filled::default(); ids.splits.len()]);
                             own.len() - 1
                         })
                     });
-                    current = Some((unit, k));
+                    unit_at = Some((unit, k));
                     k
                 }
             };
@@ -608,20 +522,47 @@ async fn cell_indicators(
             let num = (!nums.is_null(r)).then(|| nums.value(r));
             let basis = (!srcs.is_null(r)).then(|| {
                 let src = srcs.value(r);
-                bases.iter().position(|b| b == src).unwrap_or_else(|| {
-                    bases.push(src.to_owned());
-                    bases.len() - 1
-                })
-            });
-            for &(i, in_num, in_den) in cell {
-                let s = &mut own[k].1[i];
-                if in_num {
-                    Sums::add(&mut s.numerator, num, 1.0);
-                    s.reporting = s.reporting.max(i64::from(num.is_some()));
-                    s.widen(basis, basis);
+                match basis_at {
+                    Some((s, i)) if s == src => i,
+                    _ => {
+                        let i = bases.iter().position(|b| b == src).unwrap_or_else(|| {
+                            bases.push(src.to_owned());
+                            bases.len() - 1
+                        });
+                        basis_at = Some((src, i));
+                        i
+                    }
                 }
-                if in_den {
-                    Sums::add(&mut s.denominator, num, 1.0);
+            });
+            if let Some(s) = plan.split {
+                let f = &mut split[k][s];
+                if ids.splits[s].areas.iter().any(|(c, _, _)| *c == column) {
+                    f.area_filled = true;
+                } else if column == ids.splits[s].total {
+                    f.total = Some((num, basis));
+                }
+            }
+            if let Some(cell) = cell {
+                add_cell(&mut own[k].1, cell, num, basis);
+            }
+        }
+    }
+    // The totals of units that filled no column of an area go to their own area's column.
+    for ((ui, sums), filled) in own.iter_mut().zip(&split) {
+        let Some(area) = list[*ui]
+            .area
+            .map(|a| a.id())
+            .filter(|a| matches!(*a, "urban" | "rural"))
+        else {
+            continue;
+        };
+        for (s, f) in filled.iter().enumerate() {
+            let (false, Some((num, basis))) = (f.area_filled, f.total) else {
+                continue;
+            };
+            for (_, of, id) in &ids.splits[s].areas {
+                if let Some(cell) = id.and_then(|id| roles.get(id as usize)) {
+                    add_cell(sums, cell, if of == area { num } else { Some(0.0) }, basis);
                 }
             }
         }
@@ -769,15 +710,15 @@ fn reporting_indicators(
 /// NV-1 per requested unit, from the task rule: tasks due by the period's end that their leads under
 /// the unit completed on time as the plan's rule for the task asks (every lead, or a share of them),
 /// over tasks due; units due are the leads, reporting the leads that sent the task form.
-async fn tasks_indicator(
+fn tasks_indicator(
     engine: &Engine,
-    ctx: &SessionContext,
+    eff: &[RecordBatch],
     spec: &PeriodSpec,
     root: &Unit,
     requested: &[&Unit],
     scope: &Scope<'_>,
 ) -> Result<HashMap<String, Row>> {
-    let progress = crate::tasks::tasks_in(engine, ctx, spec, &root.key, scope.view()).await?;
+    let progress = crate::tasks::tasks_in(engine, eff, spec, &root.key, scope.view())?;
     let units = &engine.catalog().units;
     // Where each lead's figures go, worked out once.
     let dests: Vec<Vec<&str>> = progress
@@ -833,9 +774,7 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
     let scope = engine.scope(view)?;
     let mut requested = vec![root];
     requested.extend(scope.tree().children(&root.key));
-    let ctx = period_session(engine, spec, view)
-        .instrument(debug_span!("period_session", %spec))
-        .await?;
+    let eff = debug_span!("eff", %spec).in_scope(|| crate::effective::eff_of(engine, spec))?;
     let year = spec.target_year();
     let mut out = Vec::new();
     let cells: Vec<&Indicator> = catalog
@@ -843,10 +782,8 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
         .iter()
         .filter(|i| matches!(i.kind, IndicatorKind::Ratio | IndicatorKind::Count))
         .collect();
-    let due = debug_span!("due", %spec).in_scope(|| engine.due_units(&spec.reference_period()))?;
-    let mut cell_rows = cell_indicators(&ctx, &engine.term_ids, &due, &cells, &requested, &scope)
-        .await?
-        .into_iter();
+    let due = debug_span!("due", %spec).in_scope(|| engine.owed(&spec.reference_period()))?;
+    let mut cell_rows = cell_indicators(&eff, &engine.term_ids, &due.by_form, &cells, &requested, &scope)?.into_iter();
     let mut results = Vec::new();
     // BC-1 and BC-2 come from the same pass over the returns due.
     let reporting = catalog
@@ -864,9 +801,7 @@ pub(crate) async fn compute(engine: &Engine, spec: &PeriodSpec, unit: &str, view
             IndicatorKind::Reporting => received.clone(),
             IndicatorKind::Timeliness => on_time.clone(),
             IndicatorKind::TasksOnTime => {
-                tasks_indicator(engine, &ctx, spec, root, &requested, &scope)
-                    .instrument(debug_span!("tasks"))
-                    .await?
+                debug_span!("tasks").in_scope(|| tasks_indicator(engine, &eff, spec, root, &requested, &scope))?
             }
         };
         results.push((ind, rows));

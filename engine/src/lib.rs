@@ -1,18 +1,18 @@
-//! The engine: everything pbgdpl shows is computed here, from the store's latest values, with
-//! DataFusion (the period's values are SQL views; the cell indicators fold them in Rust) — the
+//! The engine: everything pbgdpl shows is computed here, from the store's latest values — the
 //! Đề án indicators, who owes which return and who was late, the forms' totals for any unit and
-//! period, and the progress of the plan's tasks.
+//! period, and the progress of the plan's tasks. The period's values and the indicators are built
+//! and folded over Arrow batches in Rust; DataFusion runs the computations written in SQL over them
+//! (the forms' totals, each unit's figures) and any query an analyst asks.
 //!
 //! ```text
 //!  Snapshot { values (long form, latest versions), returns }      catalog (units, tree, row kinds,
-//!        │                                                          forms due, tasks)
+//!        │                                                          forms due, deadlines, tasks)
 //!        ▼                                                               │
-//!  vals ──► eff: the period's values (official else preliminary ◄────────┘
-//!           per unit and form; a phase: flows summed, stocks the last year)
-//!        ──► derived: + urban/rural from the unit's area where only the total was filled
-//!        ──► every cell indicator in one fold over derived's cells (by integer cell id),
-//!            each unit's sums then sent up the view's tree with their shares, for a unit and
-//!            its children
+//!  the period's batches ──► eff: the period's values (official else  ◄───┘
+//!           preliminary per unit and form; a phase: flows summed, stocks the last year)
+//!        ──► every cell indicator in one fold over eff's cells (by integer cell id; a total
+//!            alone counts in the unit's own area's column), each unit's sums then sent up
+//!            the view's tree with their shares, for a unit and its children
 //!  returns ──► completeness (expected, received, late) ──► BC-1, BC-2, the submissions page
 //!  eff(F03) ──► task progress per lead ──► NV-1, the report's task sheet
 //! ```
@@ -22,6 +22,7 @@
 //! a snapshot and gives plain values back.
 
 mod completeness;
+mod effective;
 mod indicators;
 mod snapshot;
 mod tables;
@@ -138,7 +139,7 @@ pub struct Engine {
     /// built once each, shared likewise.
     view_tables: Arc<Mutex<HashMap<chrono::NaiveDate, Arc<ViewData>>>>,
     /// The returns each unit owes for each period asked for: catalog facts, built once each.
-    due_units: Arc<Mutex<HashMap<Period, Arc<indicators::DueUnits>>>>,
+    owed: Arc<Mutex<HashMap<Period, Arc<completeness::Owed>>>>,
     /// Survey estimates (from `pbgdpl-surveys`, through Arrow), by indicator, unit and period.
     estimates: indicators::Estimates,
 }
@@ -211,7 +212,7 @@ impl Engine {
             term_ids: Arc::new(indicators::TermIds::of(&catalog)),
             catalog,
             view_tables: Arc::default(),
-            due_units: Arc::default(),
+            owed: Arc::default(),
             estimates: indicators::Estimates::new(),
         };
         engine.session_of(View::Present, Some(&[]))?; // fail early on a schema mismatch
@@ -390,6 +391,7 @@ impl Engine {
 
     /// The tree of `view` and where each unit's figures go in it.
     pub(crate) fn scope(&self, view: View) -> Result<view::Scope<'_>> {
+        let _span = tracing::debug_span!("scope").entered();
         Ok(view::Scope::new(
             &self.catalog,
             view,
@@ -398,9 +400,9 @@ impl Engine {
     }
 
     /// The returns each unit owes for a period, worked out on first use.
-    pub(crate) fn due_units(&self, period: &Period) -> Result<Arc<indicators::DueUnits>> {
-        kept(&self.due_units, *period, || {
-            Ok(indicators::due_units(&self.catalog, period))
+    pub(crate) fn owed(&self, period: &Period) -> Result<Arc<completeness::Owed>> {
+        kept(&self.owed, *period, || {
+            Ok(completeness::Owed::of(&self.catalog, period))
         })
     }
 
@@ -485,17 +487,25 @@ impl Engine {
     /// The progress of every task of the plans in force, lead by lead, for the leads whose figures
     /// go to `unit`.
     pub async fn tasks(&self, period: &PeriodSpec, unit: &str) -> Result<Vec<TaskProgress>> {
-        tasks::tasks(self, period, unit, View::Present.settle(&self.catalog, unit)).await
+        tasks::tasks(self, period, unit, View::Present.settle(&self.catalog, unit))
     }
 
     /// [`Engine::tasks`] in a chosen view of time.
     pub async fn tasks_in(&self, period: &PeriodSpec, unit: &str, view: View) -> Result<Vec<TaskProgress>> {
-        tasks::tasks(self, period, unit, view.settle(&self.catalog, unit)).await
+        tasks::tasks(self, period, unit, view.settle(&self.catalog, unit))
     }
 
     /// Runs a SQL query over the snapshot (tables: vals, returns, units, tree, fwd, rowkinds), in
     /// today's hierarchy. For tests and analysts.
     pub async fn sql(&self, query: &str) -> Result<Vec<RecordBatch>> {
         Ok(self.session(View::Present)?.sql(query).await?.collect().await?)
+    }
+
+    /// Runs a SQL query over one period's figures: the tables of [`Engine::sql`] (`vals` holding
+    /// only the period's stored periods) and the period's effective values `eff`, in today's
+    /// hierarchy. For tests and analysts.
+    pub async fn period_sql(&self, period: &PeriodSpec, query: &str) -> Result<Vec<RecordBatch>> {
+        let ctx = indicators::period_session(self, period, View::Present).await?;
+        Ok(ctx.sql(query).await?.collect().await?)
     }
 }

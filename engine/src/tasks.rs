@@ -2,10 +2,11 @@
 //! the report's task sheet, the narrative and NV-1.
 
 use chrono::NaiveDate;
-use datafusion::prelude::SessionContext;
 use pbgdpl_catalog::{ColumnRole, DoneRule, PeriodSpec};
 
-use crate::indicators::{col_i64, col_strings, period_session, q, run};
+use datafusion::arrow::array::{Array, RecordBatch};
+
+use crate::indicators::{col_i64, text_column as text};
 use crate::view::View;
 use crate::{Engine, Error, Result};
 
@@ -45,16 +46,16 @@ impl TaskProgress {
 
 /// Every (task, lead) of the plans in force at the end of the period, for the leads whose figures go
 /// to `unit` in the view, plan by plan in plan order.
-pub(crate) async fn tasks(engine: &Engine, spec: &PeriodSpec, unit: &str, view: View) -> Result<Vec<TaskProgress>> {
-    let ctx = period_session(engine, spec, view).await?;
-    tasks_in(engine, &ctx, spec, unit, view).await
+pub(crate) fn tasks(engine: &Engine, spec: &PeriodSpec, unit: &str, view: View) -> Result<Vec<TaskProgress>> {
+    let eff = crate::effective::eff_of(engine, spec)?;
+    tasks_in(engine, &eff, spec, unit, view)
 }
 
-/// [`tasks`] in a session that already holds the period's views (NV-1 beside the other
-/// indicators, whose request has built them once already).
-pub(crate) async fn tasks_in(
+/// [`tasks`] over the period's effective values already built (NV-1 beside the other indicators,
+/// whose request has built them once already).
+pub(crate) fn tasks_in(
     engine: &Engine,
-    ctx: &SessionContext,
+    eff: &[RecordBatch],
     spec: &PeriodSpec,
     unit: &str,
     view: View,
@@ -76,16 +77,19 @@ pub(crate) async fn tasks_in(
         column(ColumnRole::Result),
         column(ColumnRole::Difficulties),
     );
-    let sql = format!("SELECT unit, row_code, col, txt FROM eff WHERE form = {}", q(&form.id));
     let mut cells: std::collections::HashMap<(String, String, u32), String> = Default::default();
-    for b in run(ctx, &sql).await? {
-        let units = col_strings(&b, "unit")?;
-        let rows = col_strings(&b, "row_code")?;
-        let cols = col_i64(&b, "col")?;
-        let txts = col_strings(&b, "txt")?;
-        for i in 0..units.len() {
-            if let (Some(u), Some(r), Some(c), Some(t)) = (&units[i], &rows[i], cols[i], &txts[i]) {
-                cells.insert((u.clone(), r.clone(), c as u32), t.clone());
+    for b in eff {
+        let (units, forms, rows) = (text(b, "unit")?, text(b, "form")?, text(b, "row_code")?);
+        let (cols, txts) = (col_i64(b, "col")?, text(b, "txt")?);
+        for (i, col) in cols.iter().enumerate() {
+            if forms.is_null(i) || forms.value(i) != form.id || units.is_null(i) || rows.is_null(i) || txts.is_null(i) {
+                continue;
+            }
+            if let Some(c) = col {
+                cells.insert(
+                    (units.value(i).to_owned(), rows.value(i).to_owned(), *c as u32),
+                    txts.value(i).to_owned(),
+                );
             }
         }
     }

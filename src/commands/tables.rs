@@ -37,18 +37,20 @@ pub(crate) fn export(
     output: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let root = ctx.unit(unit)?;
-    let under: std::collections::HashSet<&str> = ctx
-        .catalog
-        .units
-        .subtree(&root)
-        .iter()
-        .map(|u| u.code.as_str())
-        .collect();
+    let units = &ctx.catalog.units;
+    let code = units.get(&root).map_or(root.as_str(), |u| u.code.as_str());
+    // The units under the root today and in its history: a 2020 export of a province holds its
+    // communes of 2020, merged since, as well as today's (the store keeps codes as sent).
+    let mut under: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
     let store = ctx.store()?;
     let values: Vec<_> = store
         .latest_values(Some(&period.code()))?
         .into_iter()
-        .filter(|v| under.contains(v.unit.as_str()))
+        .filter(|v| {
+            *under
+                .entry(v.unit.clone())
+                .or_insert_with(|| units.is_within(&v.unit, code))
+        })
         .collect();
     let bytes = match format {
         ExportFormat::Json => text::values(&values, text::Format::Json)?.into_bytes(),

@@ -439,3 +439,48 @@ fn returns_of_2020_workbooks_roll_up_to_todays_province_and_to_kon_tum_as_it_sto
     );
     assert_eq!(none.status.code(), Some(2), "{}", String::from_utf8_lossy(&none.stderr));
 }
+
+/// An export of a period before 07/2025 holds the returns of the units of then under the unit
+/// asked for, communes merged or divided since among them (the store keeps the codes as sent), and
+/// an export of one of those communes only its own.
+#[test]
+fn an_export_of_2020_holds_the_communes_of_2020_merged_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let store = pbgdpl_store::open(&store_dir).unwrap();
+    // Xã Trà Bùi (21142) was divided on 01/07/2025; Phường Nguyễn Nghiêm (21025) kept its code.
+    let subs: Vec<_> = ["21142", "21025"]
+        .iter()
+        .map(|unit| {
+            let cell = pbgdpl_catalog::model::CellValue {
+                row: "01".into(),
+                column: 1,
+                value: pbgdpl_catalog::model::Value::Int(1000),
+                cell: None,
+            };
+            crate::incremental::submission(unit, "F01", "2020S1", vec![cell])
+        })
+        .collect();
+    assert!(store.submit(&subs).unwrap().iter().all(Result::is_ok));
+    drop(store);
+    let s = store_dir.display().to_string();
+    let export = |unit: &str| {
+        let out = run(
+            &[
+                "--store", &s, "export", "--period", "2020S1", "--unit", unit, "--format", "json",
+            ],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut units: Vec<String> = stdout_json(&out)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["unit"].as_str().unwrap().to_owned())
+            .collect();
+        units.sort();
+        units
+    };
+    assert_eq!(export("51"), ["21025", "21142"]);
+    assert_eq!(export("21142"), ["21142"]);
+}

@@ -25,7 +25,7 @@ fn generated(cat: &Catalog, code: &str, seed: u64) -> Vec<Submission> {
         .collect()
 }
 
-fn submission(unit: &str, form: &str, period: &str, values: Vec<CellValue>) -> Submission {
+pub(crate) fn submission(unit: &str, form: &str, period: &str, values: Vec<CellValue>) -> Submission {
     Submission {
         unit: unit.into(),
         form: form.into(),

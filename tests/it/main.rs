@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod dashboards;
 mod deadline;
+mod effective;
 mod incremental;
 mod layouts;
 mod national;
